@@ -1,7 +1,7 @@
 //! AWS KMS enumerations, each spelled exactly as on the wire.
 //!
 //! `FromStr` and `Display` use the wire strings; an unknown string is a
-//! [`Error::Validation`](crate::Error::Validation) in AWS's enum-constraint wording, naming the
+//! [`Error::Validation`] in AWS's enum-constraint wording, naming the
 //! request member the enum usually travels in. [`AwsName::parse_member`] names another member.
 //! This is the only module that spells the wire strings.
 
@@ -293,7 +293,7 @@ aws_enum! {
 
 aws_enum! {
     /// `ExpirationModel` as it travels on the wire. See
-    /// [`Expiration`](crate::Expiration) for the typed form that carries `ValidTo`.
+    /// `Expiration` for the typed form that carries `ValidTo`.
     pub enum ExpirationModel (member "expirationModel") {
         /// The material expires at `ValidTo`.
         KeyMaterialExpires => "KEY_MATERIAL_EXPIRES",
