@@ -15,10 +15,14 @@
 pub mod error;
 pub mod material;
 pub mod names;
+pub mod token;
 
 pub use error::{Error, Result};
 pub use material::{KeyMaterial, KeyMaterialId};
 pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
+};
+pub use token::{
+    ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId, UsedTokens,
 };
