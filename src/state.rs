@@ -16,9 +16,9 @@
 //!   `… is pending deletion.`.
 //! - **PendingReplicaDeletion** behaves like PendingDeletion in every row, messages included
 //!   (`… is pending deletion.`).
-//! - **Unavailable** (custom key stores only, never an imported key) refuses every operation
-//!   with `… is unavailable.`, except ScheduleKeyDeletion, which succeeds as AWS documents for
-//!   keys in custom key stores.
+//! - **Unavailable** (custom key stores only, never an imported key) refuses the operations
+//!   with `… is unavailable.` (CancelKeyDeletion: `… is not pending deletion.`), except
+//!   ScheduleKeyDeletion, which succeeds as AWS documents for keys in custom key stores.
 //! - **Expiry in Creating, Updating or Unavailable** (where AWS marks it not applicable) drops
 //!   the material but leaves the state alone.
 //! - **The invariant**: for an EXTERNAL key, no cell yields Enabled or Disabled unless every
