@@ -13,16 +13,24 @@
 )]
 
 pub mod error;
+pub mod expiration;
+pub mod key_id;
 pub mod material;
 pub mod names;
+pub mod record;
+pub mod state;
 pub mod token;
 
 pub use error::{Error, Result};
+pub use expiration::Expiration;
+pub use key_id::{AliasArn, AliasName, KeyArn, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef};
 pub use material::{KeyMaterial, KeyMaterialId};
 pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
 };
+pub use record::{CreateKeyParams, ExpiryOutcome, KeyRecord, MaterialImport, MaterialRecord};
+pub use state::{DisabledImportPolicy, KeyOperation};
 pub use token::{
     ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId, UsedTokens,
 };

@@ -1,0 +1,317 @@
+//! Key identifiers: every form a `KeyId` member may take, and every error and message the
+//! resolution rules of the spec (sections 9 and 11) give.
+
+use kms_import::key_id::{AccountId, Partition, Region};
+use kms_import::{AliasArn, AliasName, KeyArn, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+const MRK: &str = "mrk-1234abcd12ab34cd56ef1234567890ab";
+const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn ctx() -> KeyContext {
+    KeyContext::new("aws", "us-east-1", "111122223333").unwrap()
+}
+
+fn err(r: Result<impl std::fmt::Debug, kms_import::Error>) -> (&'static str, String) {
+    let e = r.unwrap_err();
+    (e.code(), e.message())
+}
+
+#[test]
+fn canonical_forms_round_trip_through_display() {
+    for s in [
+        ID,
+        MRK,
+        ARN,
+        "alias/my-key",
+        "alias/aws/ebs",
+        "arn:aws:kms:us-east-1:111122223333:alias/my:key/with_parts-1",
+        "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+        "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws-eusc:kms:eusc-de-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws-iso-b:kms:us-isob-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ] {
+        assert_eq!(KeyIdentifier::parse(s).unwrap().to_string(), s);
+    }
+    assert_eq!(ID.parse::<KeyId>().unwrap().to_string(), ID);
+    assert!(MRK.parse::<KeyId>().unwrap().is_multi_region());
+    assert_eq!(ARN.parse::<KeyArn>().unwrap().to_string(), ARN);
+}
+
+#[test]
+fn each_form_parses_to_its_variant() {
+    assert!(matches!(
+        KeyIdentifier::parse(ID),
+        Ok(KeyIdentifier::KeyId(_))
+    ));
+    assert!(matches!(
+        KeyIdentifier::parse(ARN),
+        Ok(KeyIdentifier::KeyArn(_))
+    ));
+    assert!(matches!(
+        KeyIdentifier::parse("alias/x"),
+        Ok(KeyIdentifier::AliasName(_))
+    ));
+    assert!(matches!(
+        KeyIdentifier::parse("arn:aws:kms:us-east-1:111122223333:alias/x"),
+        Ok(KeyIdentifier::AliasArn(_))
+    ));
+    let arn: KeyArn = ARN.parse().unwrap();
+    assert_eq!(arn.key_id().to_string(), ID);
+    assert_eq!(arn.account().as_str(), "111122223333");
+    assert_eq!(arn.region().as_str(), "us-east-1");
+    assert_eq!(arn.partition().as_str(), "aws");
+    let alias: AliasArn = "arn:aws:kms:us-east-1:111122223333:alias/x"
+        .parse()
+        .unwrap();
+    assert_eq!(alias.alias_name().as_str(), "alias/x");
+}
+
+#[test]
+fn random_key_ids_come_from_the_callers_rng() {
+    let a = KeyId::random(&mut ChaCha20Rng::seed_from_u64(1));
+    let b = KeyId::random(&mut ChaCha20Rng::seed_from_u64(1));
+    let c = KeyId::random(&mut ChaCha20Rng::seed_from_u64(2));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let s = a.to_string();
+    assert_eq!(s.len(), 36);
+    assert_eq!(&s[14..15], "4");
+}
+
+#[test]
+fn resolve_for_import_accepts_bare_ids_and_own_key_arns() {
+    let id: KeyId = ID.parse().unwrap();
+    assert_eq!(ctx().resolve_for_import(ID), Ok(id));
+    assert_eq!(ctx().resolve_for_import(ARN), Ok(id));
+    assert_eq!(ctx().arn_for(&id).to_string(), ARN);
+}
+
+#[test]
+fn malformed_bare_ids_are_not_found_with_invalid_key_id() {
+    for bad in [
+        "1234ABCD-12AB-34CD-56EF-1234567890AB",
+        "1234abcd12ab34cd56ef1234567890ab",
+        "1234abcd-12ab-34cd-56ef-1234567890a",
+        "1234abcd-12ab-34cd-56ef-1234567890abc",
+        "1234abcg-12ab-34cd-56ef-1234567890ab",
+        "mrk-1234",
+        "mrk-1234ABCD12ab34cd56ef1234567890ab",
+        "not-a-key",
+        " 1234abcd-12ab-34cd-56ef-1234567890ab",
+        "ARN:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ] {
+        assert_eq!(
+            err(ctx().resolve_for_import(bad)),
+            ("NotFoundException", format!("Invalid keyId '{bad}'")),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn empty_and_over_long_key_ids_fail_validation_with_aws_length_wording() {
+    let want = (
+        "ValidationException",
+        "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member \
+         must have length less than or equal to 2048, Member must have length greater than \
+         or equal to 1"
+            .to_owned(),
+    );
+    assert_eq!(err(ctx().resolve_for_import("")), want);
+    assert_eq!(err(ctx().resolve_for_import(&"a".repeat(2049))), want);
+    assert_eq!(err(ctx().resolve_any(&"a".repeat(2049))), want);
+    // 2048 characters pass the length check and fail as a malformed id instead.
+    assert_eq!(
+        err(ctx().resolve_for_import(&"a".repeat(2048))).0,
+        "NotFoundException"
+    );
+    // Length counts characters, not bytes.
+    assert_eq!(
+        err(ctx().resolve_for_import(&"é".repeat(2048))).0,
+        "NotFoundException"
+    );
+}
+
+#[test]
+fn alias_names_are_refused_by_key_only_operations() {
+    assert_eq!(
+        err(ctx().resolve_for_import("alias/my-key")),
+        (
+            "NotFoundException",
+            "Invalid keyId 'alias/my-key'".to_owned()
+        )
+    );
+}
+
+#[test]
+fn alias_arns_are_invalid_arns_for_key_only_operations() {
+    let input = "arn:aws:kms:us-east-1:111122223333:alias/my-key";
+    assert_eq!(
+        err(ctx().resolve_for_import(input)),
+        ("InvalidArnException", format!("Invalid arn {input}"))
+    );
+}
+
+#[test]
+fn malformed_arns_are_invalid_arn() {
+    for bad in [
+        "arn:",
+        "arn:aws",
+        "arn:aws:kms:us-east-1:111122223333",
+        "arn:aws:s3:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:gcp:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:US-EAST-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms::111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:us-east-1:11112222333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:us-east-1:1111222233334:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:us-east-1:111122223333:key/not-a-key",
+        "arn:aws:kms:us-east-1:111122223333:key/",
+        "arn:aws:kms:us-east-1:111122223333:grant/1234",
+        "arn:aws:kms:us-east-1:111122223333:alias/",
+        "arn:aws:kms:us-east-1:111122223333:alias/bad name",
+        "arn:aws:kms:us-east-1:111122223333:1234abcd-12ab-34cd-56ef-1234567890ab",
+    ] {
+        assert_eq!(
+            err(ctx().resolve_for_import(bad)),
+            ("InvalidArnException", format!("Invalid arn {bad}")),
+            "{bad}"
+        );
+        assert_eq!(
+            err(ctx().resolve_any(bad)).0,
+            "InvalidArnException",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn key_arns_of_other_accounts_regions_or_partitions_do_not_exist() {
+    for foreign in [
+        "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws-cn:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ] {
+        let want = (
+            "NotFoundException",
+            format!("Key '{foreign}' does not exist"),
+        );
+        assert_eq!(err(ctx().resolve_for_import(foreign)), want);
+        assert_eq!(err(ctx().resolve_any(foreign)), want);
+    }
+}
+
+#[test]
+fn not_found_messages_name_the_full_arn_even_for_a_bare_id() {
+    let id: KeyId = ID.parse().unwrap();
+    assert_eq!(
+        (
+            ctx().key_not_found(&id).code(),
+            ctx().key_not_found(&id).message()
+        ),
+        ("NotFoundException", format!("Key '{ARN}' does not exist"))
+    );
+    let alias: AliasName = "alias/x".parse().unwrap();
+    assert_eq!(
+        ctx().alias_not_found(&alias).message(),
+        "Alias arn:aws:kms:us-east-1:111122223333:alias/x is not found."
+    );
+}
+
+#[test]
+fn resolve_any_returns_aliases_for_the_caller_to_look_up() {
+    let alias: AliasName = "alias/my-key".parse().unwrap();
+    assert_eq!(
+        ctx().resolve_any("alias/my-key"),
+        Ok(ResolvedKeyRef::Alias(alias.clone()))
+    );
+    assert_eq!(
+        ctx().resolve_any("arn:aws:kms:us-east-1:111122223333:alias/my-key"),
+        Ok(ResolvedKeyRef::Alias(alias))
+    );
+    assert_eq!(
+        ctx().resolve_any(ARN),
+        Ok(ResolvedKeyRef::Key(ID.parse().unwrap()))
+    );
+    assert_eq!(
+        ctx().resolve_any(ID),
+        Ok(ResolvedKeyRef::Key(ID.parse().unwrap()))
+    );
+    let foreign = "arn:aws:kms:us-east-1:444455556666:alias/my-key";
+    assert_eq!(
+        err(ctx().resolve_any(foreign)),
+        (
+            "NotFoundException",
+            format!("Alias {foreign} is not found.")
+        )
+    );
+    for bad in ["alias/", "alias/with space", "alias/é"] {
+        assert_eq!(
+            err(ctx().resolve_any(bad)),
+            ("NotFoundException", format!("Invalid keyId '{bad}'"))
+        );
+    }
+}
+
+#[test]
+fn alias_names_follow_the_pattern_and_length_limits() {
+    let longest = format!("alias/{}", "a".repeat(250));
+    assert!(longest.parse::<AliasName>().is_ok());
+    let too_long = format!("alias/{}", "a".repeat(251));
+    let e = too_long.parse::<AliasName>().unwrap_err();
+    assert_eq!(e.code(), "ValidationException");
+    assert!(e.message().contains("less than or equal to 256"));
+    let e = "alias/a b".parse::<AliasName>().unwrap_err();
+    assert_eq!(e.code(), "ValidationException");
+    assert!(e.message().contains("^[a-zA-Z0-9:/_-]+$"));
+    for bad in ["my-key", "alias/", "Alias/x"] {
+        assert_eq!(
+            bad.parse::<AliasName>().unwrap_err().code(),
+            "InvalidAliasNameException",
+            "{bad}"
+        );
+    }
+    assert!("alias/a:b/c_d-E9".parse::<AliasName>().is_ok());
+}
+
+#[test]
+fn aws_reserved_aliases_parse_but_cannot_be_created() {
+    let reserved: AliasName = "alias/aws/ebs".parse().unwrap();
+    assert!(reserved.is_reserved());
+    assert_eq!(
+        AliasName::for_new_alias("alias/aws/ebs")
+            .unwrap_err()
+            .code(),
+        "InvalidAliasNameException"
+    );
+    assert!(AliasName::for_new_alias("alias/awsome").is_ok());
+    assert!(!"alias/aws".parse::<AliasName>().unwrap().is_reserved());
+}
+
+#[test]
+fn context_parts_are_validated() {
+    for p in Partition::KNOWN {
+        assert!(p.parse::<Partition>().is_ok(), "{p}");
+    }
+    assert!("aws-new".parse::<Partition>().is_ok());
+    assert_eq!(
+        KeyContext::new("azure", "us-east-1", "111122223333")
+            .unwrap_err()
+            .code(),
+        "ValidationException"
+    );
+    assert!(KeyContext::new("aws", "useast1", "111122223333").is_err());
+    assert!(KeyContext::new("aws", "us-east-1", "1111-2222-3333").is_err());
+    assert!("us-gov-west-1".parse::<Region>().is_ok());
+    assert!("12345678901".parse::<AccountId>().is_err());
+}
+
+#[test]
+fn over_long_input_is_not_echoed_unbounded() {
+    let long = format!("arn:{}", "x".repeat(2040));
+    let e = ctx().resolve_for_import(&long).unwrap_err();
+    assert_eq!(e.code(), "InvalidArnException");
+    assert!(e.message().len() <= 2048 + 32);
+}
