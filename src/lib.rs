@@ -15,6 +15,8 @@
 pub mod error;
 pub mod material;
 pub mod names;
+#[cfg(feature = "serde")]
+pub mod wire;
 
 pub use error::{Error, Result};
 pub use material::{KeyMaterial, KeyMaterialId};
