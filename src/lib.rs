@@ -20,6 +20,8 @@ pub mod names;
 pub mod record;
 pub mod state;
 pub mod token;
+#[cfg(feature = "serde")]
+pub mod wire;
 
 pub use error::{Error, Result};
 pub use expiration::Expiration;
