@@ -17,7 +17,9 @@ pub mod material;
 pub mod names;
 
 pub use error::{Error, Result};
-pub use material::{KeyMaterial, KeyMaterialId};
+pub use material::{
+    KeyMaterial, KeyMaterialId, SymmetricKey, ValidatedMaterial, validate_material,
+};
 pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
