@@ -1074,11 +1074,27 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Helpers that run the openssl CLI.
 
-fn scratch(name: &str) -> PathBuf {
+/// A per-test scratch directory for openssl's input and output files, removed on drop.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir =
         std::env::temp_dir().join(format!("kms-import-material-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// Runs `openssl` and returns its stdout; the command must succeed.
