@@ -26,7 +26,9 @@ pub mod wire;
 pub use error::{Error, Result};
 pub use expiration::Expiration;
 pub use key_id::{AliasArn, AliasName, KeyArn, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef};
-pub use material::{KeyMaterial, KeyMaterialId};
+pub use material::{
+    KeyMaterial, KeyMaterialId, SymmetricKey, ValidatedMaterial, validate_material,
+};
 pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,

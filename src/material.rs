@@ -1,5 +1,6 @@
 //! Key material: the zeroizing container for imported bytes, the `KeyMaterialId` that commits
-//! to them, and (later) the checks that material must pass for each key spec.
+//! to them, the checks that material must pass for each key spec ([`validate_material`]), and
+//! the handle that uses a validated key ([`ValidatedMaterial`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +11,13 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
+
+mod der_strict;
+mod ecc_key;
+mod rsa_key;
+mod validated;
+
+pub use validated::{SymmetricKey, ValidatedMaterial, validate_material};
 
 /// Imported key material (raw symmetric or HMAC bytes, or a PKCS#8 DER private key).
 ///
