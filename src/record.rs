@@ -21,6 +21,7 @@ use crate::names::{
     ExpirationModel, ImportState, ImportType, KeyManager, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin,
 };
+use crate::token::{TokenClaims, UsedTokens};
 use crate::state::{DisabledImportPolicy, KeyOperation, Outcome, TransitionInput, outcome};
 
 /// Longest key description CreateKey accepts, in characters.
@@ -160,6 +161,8 @@ pub struct KeyRecord {
     #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339::option"))]
     deletion_date: Option<OffsetDateTime>,
     materials: Vec<MaterialRecord>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    used_tokens: UsedTokens,
     revision: u64,
 }
 
@@ -226,6 +229,7 @@ impl KeyRecord {
             description,
             deletion_date: None,
             materials: Vec::new(),
+            used_tokens: UsedTokens::default(),
             revision: 0,
         })
     }
@@ -367,6 +371,29 @@ impl KeyRecord {
         self.materials
             .iter()
             .filter(|m| m.is_permanently_associated())
+    }
+
+    /// The import tokens recently used up by successful imports into this key (spec: a failed
+    /// import leaves its token usable, a successful one consumes it).
+    pub fn used_tokens(&self) -> &UsedTokens {
+        &self.used_tokens
+    }
+
+    /// Whether a successful import has already used up the token with these claims.
+    pub fn token_consumed(&self, claims: &TokenClaims) -> bool {
+        self.used_tokens.is_consumed(claims)
+    }
+
+    /// Records that a successful import used up the token with these claims; an already
+    /// consumed token is `InvalidImportTokenException`.
+    pub(crate) fn consume_token(
+        &mut self,
+        claims: &TokenClaims,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        self.used_tokens.consume(claims, now)?;
+        self.touch();
+        Ok(())
     }
 
     /// Whether every permanently associated material is present (and there is one); always
