@@ -15,6 +15,7 @@
 pub mod error;
 pub mod material;
 pub mod names;
+pub mod wrap;
 
 pub use error::{Error, Result};
 pub use material::{KeyMaterial, KeyMaterialId};
@@ -22,3 +23,4 @@ pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
 };
+pub use wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
