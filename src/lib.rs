@@ -22,6 +22,7 @@ pub mod state;
 pub mod token;
 #[cfg(feature = "serde")]
 pub mod wire;
+pub mod wrap;
 
 pub use error::{Error, Result};
 pub use expiration::Expiration;
@@ -38,3 +39,4 @@ pub use state::{DisabledImportPolicy, KeyOperation};
 pub use token::{
     ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId, UsedTokens,
 };
+pub use wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};

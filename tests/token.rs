@@ -57,7 +57,7 @@ fn keys(seed: u64) -> SealingKeys {
 
 fn fixture(bits: u32) -> Vec<u8> {
     let path = format!(
-        "{}/tests/data/token_rsa_{bits}.pk8.der",
+        "{}/tests/data/wrapping_rsa_{bits}.pk8.der",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
