@@ -14,9 +14,11 @@
 
 pub mod error;
 pub mod expiration;
+pub mod import;
 pub mod key_id;
 pub mod material;
 pub mod names;
+pub mod pool;
 pub mod record;
 pub mod state;
 pub mod token;

@@ -21,8 +21,8 @@ use crate::names::{
     ExpirationModel, ImportState, ImportType, KeyManager, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin,
 };
-use crate::token::{TokenClaims, UsedTokens};
 use crate::state::{DisabledImportPolicy, KeyOperation, Outcome, TransitionInput, outcome};
+use crate::token::{TokenClaims, UsedTokens};
 
 /// Longest key description CreateKey accepts, in characters.
 pub const MAX_KEY_DESCRIPTION_LEN: usize = 8192;

@@ -1,0 +1,473 @@
+//! The import operations: GetParametersForImport, ImportKeyMaterial and
+//! DeleteImportedKeyMaterial, plus access to imported material for cryptographic use.
+//!
+//! Every operation takes the key record (which it updates in place), the request, `now` and,
+//! where it needs randomness, the caller's CSPRNG; it applies due expiry first. The record's
+//! [`revision`](KeyRecord::revision) changes whenever the record does, also when the operation
+//! then fails (expiry was applied): an embedder stores the record whenever its revision moved.
+//! A failed operation changes nothing else.
+//!
+//! ```text
+//! let key_id = import.resolve_key_id(&request.key_id)?;            // no aliases
+//! let record = store.get_mut(&key_id).ok_or_else(|| import.key_not_found(&key_id))?;
+//! let response = import.import_key_material(record, &request, now, &mut rng)?;
+//! store.put_if_revision(record);                                    // compare-and-swap
+//! ```
+
+use std::fmt;
+
+use rand_core::CryptoRng;
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::expiration::Expiration;
+use crate::key_id::{KeyArn, KeyContext, KeyId};
+use crate::material::{KeyMaterial, KeyMaterialId, ValidatedMaterial, validate_material};
+use crate::names::{ExpirationModel, ImportType, WrappingAlgorithm, WrappingKeySpec};
+use crate::pool::WrappingKeyPool;
+use crate::record::{KeyRecord, MaterialImport};
+use crate::state::{DisabledImportPolicy, KeyOperation};
+use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
+use crate::wrap::{WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible};
+
+/// AWS's limit on `EncryptedKeyMaterial`, in bytes.
+pub const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
+
+/// The service-wide settings of the import operations: where keys live (partition, Region,
+/// account), the import-token sealing keys, the wrapping backend and the policies.
+pub struct ImportService {
+    context: KeyContext,
+    sealing_keys: SealingKeys,
+    provider: &'static dyn WrappingProvider,
+    wrap_policy: WrapPolicy,
+    disabled_import_policy: DisabledImportPolicy,
+}
+
+impl ImportService {
+    /// Settings with the default wrapping backend ([`crate::wrap::default_provider`]), the
+    /// default wrap policy (RSAES_PKCS1_V1_5 refused) and imports into Disabled keys leaving
+    /// them Disabled.
+    pub fn new(context: KeyContext, sealing_keys: SealingKeys) -> ImportService {
+        ImportService {
+            context,
+            sealing_keys,
+            provider: crate::wrap::default_provider(),
+            wrap_policy: WrapPolicy::default(),
+            disabled_import_policy: DisabledImportPolicy::default(),
+        }
+    }
+
+    /// Uses another wrapping backend.
+    pub fn with_provider(mut self, provider: &'static dyn WrappingProvider) -> ImportService {
+        self.provider = provider;
+        self
+    }
+
+    /// Sets the wrap policy (for example to accept the legacy RSAES_PKCS1_V1_5).
+    pub fn with_wrap_policy(mut self, policy: WrapPolicy) -> ImportService {
+        self.wrap_policy = policy;
+        self
+    }
+
+    /// Sets what an import into a Disabled key does.
+    pub fn with_disabled_import_policy(mut self, policy: DisabledImportPolicy) -> ImportService {
+        self.disabled_import_policy = policy;
+        self
+    }
+
+    /// The partition, Region and account keys live in.
+    pub fn context(&self) -> &KeyContext {
+        &self.context
+    }
+
+    /// The import-token sealing keys.
+    pub fn sealing_keys(&self) -> &SealingKeys {
+        &self.sealing_keys
+    }
+
+    /// Mutable access to the sealing keys, to rotate them.
+    pub fn sealing_keys_mut(&mut self) -> &mut SealingKeys {
+        &mut self.sealing_keys
+    }
+
+    /// The wrapping backend.
+    pub fn provider(&self) -> &'static dyn WrappingProvider {
+        self.provider
+    }
+
+    /// The wrap policy.
+    pub fn wrap_policy(&self) -> &WrapPolicy {
+        &self.wrap_policy
+    }
+
+    /// Resolves the `KeyId` member of an import request (key id or key ARN of this account
+    /// and Region; aliases are refused): `NotFoundException`, `InvalidArnException` or
+    /// `ValidationException` as AWS returns them.
+    pub fn resolve_key_id(&self, key_id: &str) -> Result<KeyId, Error> {
+        self.context.resolve_for_import(key_id)
+    }
+
+    /// `NotFoundException` `Key '<arn>' does not exist`, for a resolved id with no record.
+    pub fn key_not_found(&self, key_id: &KeyId) -> Error {
+        self.context.key_not_found(key_id)
+    }
+
+    fn check_names_record(&self, key_id: &str, record: &KeyRecord) -> Result<(), Error> {
+        let id = self.resolve_key_id(key_id)?;
+        if id != record.key_id() || record.arn() != &self.context.arn_for(&id) {
+            return Err(self.key_not_found(&id));
+        }
+        Ok(())
+    }
+
+    /// GetParametersForImport: a wrapping key pair (from `pool` when it holds one of the spec,
+    /// else generated inline) and an import token that seals its private half, bound to this
+    /// key, the algorithm and the wrapping key spec, valid for 24 hours.
+    ///
+    /// Errors, in this order: the identifier's (`NotFoundException`, `InvalidArnException`);
+    /// origin not EXTERNAL (`UnsupportedOperationException`); the key state
+    /// (`KMSInvalidStateException`: pending deletion, …); an algorithm / wrapping key spec /
+    /// key spec combination that cannot work, SM2, or RSAES_PKCS1_V1_5 without the legacy
+    /// opt-in (`UnsupportedOperationException`).
+    pub fn get_parameters_for_import(
+        &self,
+        record: &mut KeyRecord,
+        request: &GetParametersForImportRequest,
+        pool: &mut WrappingKeyPool,
+        now: OffsetDateTime,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<GetParametersForImportResponse, Error> {
+        self.check_names_record(&request.key_id, record)?;
+        record.expire_materials(now);
+        record.check_operation(KeyOperation::GetParametersForImport, now)?;
+        check_compatible(
+            record.key_spec(),
+            request.wrapping_algorithm,
+            request.wrapping_key_spec,
+            &self.wrap_policy,
+        )?;
+        let key = pool.take_or_generate(self.provider, request.wrapping_key_spec, rng)?;
+        if key.spec() != request.wrapping_key_spec {
+            return Err(Error::Internal);
+        }
+        let claims = TokenClaims::new(
+            record.arn().to_string(),
+            request.wrapping_algorithm,
+            request.wrapping_key_spec,
+            key.to_pkcs8_der()?,
+            now,
+            rng,
+        )?;
+        let import_token = self.sealing_keys.seal(&claims, rng)?;
+        Ok(GetParametersForImportResponse {
+            key_id: record.arn().clone(),
+            public_key: key.public_key_spki_der().to_vec(),
+            import_token,
+            parameters_valid_to: claims.parameters_valid_to(),
+        })
+    }
+
+    /// ImportKeyMaterial. Checks, in this order, each with its AWS error:
+    ///
+    /// 1. `ImportToken` and `EncryptedKeyMaterial` are 1..=6144 bytes (`ValidationException`);
+    /// 2. the identifier names this key, by key id or key ARN (`NotFoundException`,
+    ///    `InvalidArnException`);
+    /// 3. origin EXTERNAL (`UnsupportedOperationException`), then the key state
+    ///    (`KMSInvalidStateException`);
+    /// 4. `ImportType` only for symmetric keys (`UnsupportedOperationException`);
+    /// 5. the token opens under the sealing keys and was issued for this key
+    ///    (`InvalidImportTokenException`), has not passed its `ParametersValidTo`
+    ///    (`ExpiredImportTokenException`), and was not used up by an earlier successful import
+    ///    (`InvalidImportTokenException`);
+    /// 6. `ExpirationModel` / `ValidTo` (`ValidationException`);
+    /// 7. the token's algorithm and wrapping key spec suit the key spec
+    ///    (`UnsupportedOperationException`);
+    /// 8. the material unwraps (`InvalidCiphertextException`, one message for every cause);
+    /// 9. the material is valid for the key spec, and on re-import is the same material
+    ///    (`IncorrectKeyMaterialException`; `KMSInvalidStateException` for a second pending
+    ///    NEW_KEY_MATERIAL).
+    ///
+    /// On success the material is recorded with its expiration, the key state moves (to
+    /// Enabled from PendingImport once all its material is present; a Disabled key stays
+    /// Disabled unless the service's policy says otherwise), and the token is used up.
+    pub fn import_key_material(
+        &self,
+        record: &mut KeyRecord,
+        request: &ImportKeyMaterialRequest,
+        now: OffsetDateTime,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<ImportKeyMaterialResponse, Error> {
+        check_blob_len("importToken", &request.import_token, MAX_TOKEN_LEN)?;
+        check_blob_len(
+            "encryptedKeyMaterial",
+            &request.encrypted_key_material,
+            MAX_ENCRYPTED_KEY_MATERIAL_LEN,
+        )?;
+        self.check_names_record(&request.key_id, record)?;
+        record.expire_materials(now);
+        record.check_operation(KeyOperation::ImportKeyMaterial, now)?;
+        if request.import_type.is_some() && !record.key_spec().is_symmetric() {
+            return Err(Error::UnsupportedOperation(format!(
+                "ImportType is not supported for KeySpec {}.",
+                record.key_spec()
+            )));
+        }
+
+        let arn = record.arn().to_string();
+        let claims = self.sealing_keys.open(&request.import_token, &arn, now)?;
+        if record.token_consumed(&claims) {
+            return Err(Error::InvalidImportToken);
+        }
+        let expiration = Expiration::from_request(request.expiration_model, request.valid_to, now)?;
+        check_compatible(
+            record.key_spec(),
+            claims.wrapping_algorithm(),
+            claims.wrapping_key_spec(),
+            &self.wrap_policy,
+        )?;
+        let wrapping_key =
+            WrappingPrivateKey::from_pkcs8_der_with(self.provider, claims.wrapping_private_key())
+                .map_err(|_| Error::InvalidImportToken)?;
+        if wrapping_key.spec() != claims.wrapping_key_spec() {
+            return Err(Error::InvalidImportToken);
+        }
+
+        let plaintext = wrapping_key.unwrap(
+            claims.wrapping_algorithm(),
+            &request.encrypted_key_material,
+            &self.wrap_policy,
+            rng,
+        )?;
+        let material = KeyMaterial::from_zeroizing(&plaintext);
+        drop(plaintext);
+        validate_material(record.key_spec(), &material)?;
+
+        let mut next = record.clone();
+        let key_material_id = next.import_material(
+            material,
+            MaterialImport {
+                expiration,
+                import_type: request.import_type,
+                key_material_id: request.key_material_id,
+                description: request.key_material_description.clone(),
+                disabled_import_policy: self.disabled_import_policy,
+            },
+            now,
+        )?;
+        next.consume_token(&claims, now)?;
+        *record = next;
+        Ok(ImportKeyMaterialResponse {
+            key_id: record.arn().clone(),
+            key_material_id,
+        })
+    }
+
+    /// DeleteImportedKeyMaterial: drops the material named by `KeyMaterialId` (default: the
+    /// current one; its bytes are zeroized, its id kept for re-import) and moves the key to
+    /// PendingImport, except from PendingDeletion, where the state stays. Deleting material
+    /// still pending rotation changes no state.
+    ///
+    /// Errors: the identifier's; origin not EXTERNAL (`UnsupportedOperationException`); the
+    /// key state (`KMSInvalidStateException`); a `KeyMaterialId` not associated with the key
+    /// (`NotFoundException`).
+    pub fn delete_imported_key_material(
+        &self,
+        record: &mut KeyRecord,
+        request: &DeleteImportedKeyMaterialRequest,
+        now: OffsetDateTime,
+    ) -> Result<DeleteImportedKeyMaterialResponse, Error> {
+        self.check_names_record(&request.key_id, record)?;
+        let key_material_id = record.delete_material(request.key_material_id, now)?;
+        Ok(DeleteImportedKeyMaterialResponse {
+            key_id: record.arn().clone(),
+            key_material_id,
+        })
+    }
+}
+
+impl fmt::Debug for ImportService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportService")
+            .field("context", &self.context)
+            .field("sealing_keys", &self.sealing_keys)
+            .field("provider", &self.provider.name())
+            .field("wrap_policy", &self.wrap_policy)
+            .field("disabled_import_policy", &self.disabled_import_policy)
+            .finish()
+    }
+}
+
+fn check_blob_len(member: &str, blob: &[u8], max: usize) -> Result<(), Error> {
+    if blob.is_empty() || blob.len() > max {
+        return Err(Error::invalid_length(member, 1, max));
+    }
+    Ok(())
+}
+
+/// The imported material of `record` that a cryptographic operation at `now` may use: the
+/// CURRENT material, checked for use (`DisabledException` when Disabled,
+/// `KMSInvalidStateException` when pending import, pending deletion, …) and parsed for its key
+/// spec. The handle zeroizes its secrets on drop.
+pub fn usable_material(
+    record: &KeyRecord,
+    now: OffsetDateTime,
+) -> Result<ValidatedMaterial, Error> {
+    record.check_usable(now)?;
+    let material = record
+        .current_material()
+        .and_then(|m| m.material())
+        .ok_or(Error::Internal)?;
+    validate_material(record.key_spec(), material)
+}
+
+/// The imported material `key_material_id` of `record`, for decrypting data encrypted before a
+/// rotation (CURRENT or NON_CURRENT material). The key must be usable at `now`;
+/// `IncorrectKeyException` when the key holds no such material.
+pub fn usable_material_by_id(
+    record: &KeyRecord,
+    key_material_id: &KeyMaterialId,
+    now: OffsetDateTime,
+) -> Result<ValidatedMaterial, Error> {
+    record.check_usable(now)?;
+    let material = record
+        .materials()
+        .iter()
+        .filter(|m| m.is_permanently_associated())
+        .find(|m| m.id().ct_eq(key_material_id))
+        .and_then(|m| m.material())
+        .ok_or_else(|| {
+            Error::IncorrectKey(format!(
+                "The key material of the ciphertext is not associated with {}.",
+                record.arn()
+            ))
+        })?;
+    validate_material(record.key_spec(), material)
+}
+
+/// GetParametersForImport request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetParametersForImportRequest {
+    /// Key id or key ARN of an EXTERNAL key (aliases are refused).
+    pub key_id: String,
+    /// The algorithm the material will be wrapped with.
+    pub wrapping_algorithm: WrappingAlgorithm,
+    /// The type of wrapping key to return.
+    pub wrapping_key_spec: WrappingKeySpec,
+}
+
+/// GetParametersForImport response.
+#[derive(Debug, Clone)]
+pub struct GetParametersForImportResponse {
+    /// The key ARN (always the ARN, whatever form the request used).
+    pub key_id: KeyArn,
+    /// The wrapping public key, DER SubjectPublicKeyInfo.
+    pub public_key: Vec<u8>,
+    /// The sealed import token, to send back with the wrapped material.
+    pub import_token: ImportToken,
+    /// When the public key and token stop being accepted (issue time + 24 hours).
+    pub parameters_valid_to: OffsetDateTime,
+}
+
+/// ImportKeyMaterial request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImportKeyMaterialRequest {
+    /// Key id or key ARN (aliases are refused).
+    pub key_id: String,
+    /// The token from GetParametersForImport.
+    pub import_token: Vec<u8>,
+    /// The material wrapped under the token's public key with the token's algorithm.
+    pub encrypted_key_material: Vec<u8>,
+    /// Defaults to KEY_MATERIAL_EXPIRES, which requires `valid_to`.
+    pub expiration_model: Option<ExpirationModel>,
+    /// When the material expires: after now and at most 365 days ahead.
+    pub valid_to: Option<OffsetDateTime>,
+    /// NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL (symmetric keys only).
+    pub import_type: Option<ImportType>,
+    /// The id of the existing material being re-imported.
+    pub key_material_id: Option<KeyMaterialId>,
+    /// A description of the material (0..256 characters).
+    pub key_material_description: Option<String>,
+}
+
+impl ImportKeyMaterialRequest {
+    /// A request with the required members and no optional ones (so KEY_MATERIAL_EXPIRES
+    /// without a `ValidTo`, which fails until one is set).
+    pub fn new(
+        key_id: impl Into<String>,
+        import_token: Vec<u8>,
+        encrypted_key_material: Vec<u8>,
+    ) -> ImportKeyMaterialRequest {
+        ImportKeyMaterialRequest {
+            key_id: key_id.into(),
+            import_token,
+            encrypted_key_material,
+            expiration_model: None,
+            valid_to: None,
+            import_type: None,
+            key_material_id: None,
+            key_material_description: None,
+        }
+    }
+
+    /// Sets KEY_MATERIAL_EXPIRES with this `ValidTo`.
+    pub fn expires_at(mut self, valid_to: OffsetDateTime) -> ImportKeyMaterialRequest {
+        self.expiration_model = Some(ExpirationModel::KeyMaterialExpires);
+        self.valid_to = Some(valid_to);
+        self
+    }
+
+    /// Sets KEY_MATERIAL_DOES_NOT_EXPIRE.
+    pub fn does_not_expire(mut self) -> ImportKeyMaterialRequest {
+        self.expiration_model = Some(ExpirationModel::KeyMaterialDoesNotExpire);
+        self.valid_to = None;
+        self
+    }
+}
+
+impl fmt::Debug for ImportKeyMaterialRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportKeyMaterialRequest")
+            .field("key_id", &self.key_id)
+            .field(
+                "import_token",
+                &format_args!("<{} bytes>", self.import_token.len()),
+            )
+            .field(
+                "encrypted_key_material",
+                &format_args!("<{} bytes>", self.encrypted_key_material.len()),
+            )
+            .field("expiration_model", &self.expiration_model)
+            .field("valid_to", &self.valid_to)
+            .field("import_type", &self.import_type)
+            .field("key_material_id", &self.key_material_id)
+            .field("key_material_description", &self.key_material_description)
+            .finish()
+    }
+}
+
+/// ImportKeyMaterial response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportKeyMaterialResponse {
+    /// The key ARN.
+    pub key_id: KeyArn,
+    /// The id of the imported material.
+    pub key_material_id: KeyMaterialId,
+}
+
+/// DeleteImportedKeyMaterial request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteImportedKeyMaterialRequest {
+    /// Key id or key ARN (aliases are refused).
+    pub key_id: String,
+    /// The material to delete; default the current one.
+    pub key_material_id: Option<KeyMaterialId>,
+}
+
+/// DeleteImportedKeyMaterial response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteImportedKeyMaterialResponse {
+    /// The key ARN.
+    pub key_id: KeyArn,
+    /// The id of the material deleted; `None` when the key never had material.
+    pub key_material_id: Option<KeyMaterialId>,
+}
