@@ -42,3 +42,8 @@ pub use token::{
     ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId, UsedTokens,
 };
 pub use wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
+
+/// The README's code samples, compiled and run as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
