@@ -24,6 +24,10 @@
 //! - **The invariant**: for an EXTERNAL key, no cell yields Enabled or Disabled unless every
 //!   permanently associated material is present afterwards. A request that would break it
 //!   (possible only from an already inconsistent record) is `KMSInternalException`.
+//! - **RotateKeyOnDemand** is refused like cryptographic use (DisabledException when
+//!   Disabled, `… is pending import.` and so on) and never changes the state. Its state check
+//!   comes before the key-spec check, as AWS answered for a PendingImport RSA_4096 key and a
+//!   Disabled RSA_4096 key.
 //! - For any origin but EXTERNAL, the three import operations are
 //!   UnsupportedOperationException in every state; the origin check comes first.
 
@@ -56,11 +60,16 @@ pub enum KeyOperation {
     /// A cryptographic operation: Encrypt, Decrypt, Sign, GenerateMac, GenerateDataKey* and the
     /// like.
     CryptographicUse,
+    /// RotateKeyOnDemand. The table gives only its state check; the key-spec, origin,
+    /// pending-material and quota checks come after it (see
+    /// [`KeyRecord::rotate_key_on_demand`](crate::record::KeyRecord::rotate_key_on_demand)).
+    /// It never changes the key state.
+    RotateKeyOnDemand,
 }
 
 impl KeyOperation {
     /// Every operation, in the order of the spec's table.
-    pub const ALL: [KeyOperation; 9] = [
+    pub const ALL: [KeyOperation; 10] = [
         KeyOperation::GetParametersForImport,
         KeyOperation::ImportKeyMaterial,
         KeyOperation::DeleteImportedKeyMaterial,
@@ -70,6 +79,7 @@ impl KeyOperation {
         KeyOperation::CancelKeyDeletion,
         KeyOperation::ExpireKeyMaterial,
         KeyOperation::CryptographicUse,
+        KeyOperation::RotateKeyOnDemand,
     ];
 
     /// A short name: the AWS operation name, `Expiry` or `CryptographicUse`.
@@ -84,6 +94,7 @@ impl KeyOperation {
             KeyOperation::CancelKeyDeletion => "CancelKeyDeletion",
             KeyOperation::ExpireKeyMaterial => "Expiry",
             KeyOperation::CryptographicUse => "CryptographicUse",
+            KeyOperation::RotateKeyOnDemand => "RotateKeyOnDemand",
         }
     }
 
@@ -235,11 +246,14 @@ pub fn outcome(state: KeyState, op: KeyOperation, input: &TransitionInput) -> Ou
         }),
         (Op::DeleteImportedKeyMaterial, S::Enabled | S::Disabled) => kept_if_complete,
         (Op::DeleteImportedKeyMaterial, _) => same,
-        (Op::EnableKey | Op::DisableKey | Op::CryptographicUse, S::PendingImport) => PENDING_IMPORT,
+        (
+            Op::EnableKey | Op::DisableKey | Op::CryptographicUse | Op::RotateKeyOnDemand,
+            S::PendingImport,
+        ) => PENDING_IMPORT,
         (Op::EnableKey, _) => Outcome::Succeeds(S::Enabled),
         (Op::DisableKey, _) => Outcome::Succeeds(S::Disabled),
-        (Op::CryptographicUse, S::Disabled) => Outcome::Disabled,
-        (Op::CryptographicUse, _) => same,
+        (Op::CryptographicUse | Op::RotateKeyOnDemand, S::Disabled) => Outcome::Disabled,
+        (Op::CryptographicUse | Op::RotateKeyOnDemand, _) => same,
     };
     match cell {
         Outcome::Succeeds(S::Enabled | S::Disabled)

@@ -146,6 +146,20 @@ const TABLE: &[(KeyOperation, [&str; 8])] = &[
             "IS:unavailable",
         ],
     ),
+    // Spec section 12: PendingImport -> IS, Disabled -> DIS; the key state never changes.
+    (
+        KeyOperation::RotateKeyOnDemand,
+        [
+            "ok|INT",
+            "DIS",
+            "IS:pending import",
+            "IS:pending deletion",
+            "IS:pending deletion",
+            "IS:creating",
+            "IS:updating",
+            "IS:unavailable",
+        ],
+    ),
 ];
 
 /// Expected `(code, message)` or next state for one cell half.
@@ -199,13 +213,13 @@ fn every_cell_of_the_external_key_table_matches_the_spec() {
             cells += 2;
         }
     }
-    assert_eq!(cells, 9 * 8 * 2);
+    assert_eq!(cells, 10 * 8 * 2);
 }
 
 #[test]
 fn table_data_lists_every_cell_once_and_agrees_with_transition() {
     let rows: Vec<_> = state::table().collect();
-    assert_eq!(rows.len(), 9 * 8 * 2);
+    assert_eq!(rows.len(), 10 * 8 * 2);
     for row in rows {
         let input = TransitionInput::new(Origin::External, row.material_complete_after);
         assert_eq!(
@@ -276,6 +290,12 @@ fn key_management_on_other_origins_follows_the_table() {
         ),
         (
             KeyOperation::ExpireKeyMaterial,
+            KeyState::Enabled,
+            Ok(KeyState::Enabled),
+        ),
+        // The table checks only the state; the key record refuses other origins afterwards.
+        (
+            KeyOperation::RotateKeyOnDemand,
             KeyState::Enabled,
             Ok(KeyState::Enabled),
         ),
