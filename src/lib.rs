@@ -20,6 +20,7 @@ pub mod material;
 pub mod names;
 pub mod pool;
 pub mod record;
+pub mod rotation;
 pub mod state;
 pub mod token;
 #[cfg(feature = "serde")]
@@ -37,6 +38,7 @@ pub use names::{
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
 };
 pub use record::{CreateKeyParams, ExpiryOutcome, KeyRecord, MaterialImport, MaterialRecord};
+pub use rotation::{KeyMaterialEntry, Page, RotationOutcome};
 pub use state::{DisabledImportPolicy, KeyOperation};
 pub use token::{
     ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId, UsedTokens,

@@ -2,6 +2,12 @@
 //! state, the imported materials and their commitments) and the mutations that keep it
 //! consistent with the key-state table of [`crate::state`].
 //!
+//! A symmetric key may hold several materials: the first one imported, each one rotated in by
+//! [`KeyRecord::rotate_key_on_demand`] (these are *permanently associated*: the key is usable
+//! only while all of them are present), and at most one imported with NEW_KEY_MATERIAL that
+//! waits in PENDING_ROTATION. [`KeyRecord::material_by_id`] finds the material a ciphertext
+//! names; [`KeyRecord::list_key_rotations`] is ListKeyRotations.
+//!
 //! Every method that depends on time takes `now` and first applies the expiry that is due, so a
 //! record never acts on expired material. Every change bumps [`KeyRecord::revision`], so that
 //! an embedder can store records with compare-and-swap; a call that changes nothing leaves it
@@ -18,8 +24,12 @@ use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
 use crate::key_id::{AccountId, KeyArn, KeyContext, KeyId};
 use crate::material::{KeyMaterial, KeyMaterialId};
 use crate::names::{
-    ExpirationModel, ImportState, ImportType, KeyManager, KeyMaterialState, KeySpec, KeyState,
-    KeyUsage, Origin,
+    ExpirationModel, ImportState, ImportType, IncludeKeyMaterial, KeyManager, KeyMaterialState,
+    KeySpec, KeyState, KeyUsage, Origin, RotationType,
+};
+use crate::rotation::{
+    KeyMaterialEntry, MAX_ON_DEMAND_ROTATIONS, RotationOutcome, nothing_pending,
+    rotation_limit_reached, rotation_unsupported_for_key_spec,
 };
 use crate::state::{DisabledImportPolicy, KeyOperation, Outcome, TransitionInput, outcome};
 use crate::token::{TokenClaims, UsedTokens};
@@ -59,6 +69,13 @@ pub struct MaterialRecord {
     expiration: Option<Expiration>,
     material_state: KeyMaterialState,
     description: Option<String>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, with = "time::serde::rfc3339::option")
+    )]
+    rotation_date: Option<OffsetDateTime>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    rotation_type: Option<RotationType>,
 }
 
 impl MaterialRecord {
@@ -85,6 +102,18 @@ impl MaterialRecord {
     /// The description given at import, if any.
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
+    }
+
+    /// When the material was rotated in (became CURRENT through RotateKeyOnDemand); `None`
+    /// for the first material of a key and for material pending rotation.
+    pub fn rotation_date(&self) -> Option<OffsetDateTime> {
+        self.rotation_date
+    }
+
+    /// How the material was rotated in (ON_DEMAND); `None` exactly when
+    /// [`MaterialRecord::rotation_date`] is.
+    pub fn rotation_type(&self) -> Option<RotationType> {
+        self.rotation_type
     }
 
     /// IMPORTED while the bytes are present, PENDING_IMPORT once deleted or expired.
@@ -352,15 +381,49 @@ impl KeyRecord {
             .find(|m| m.material_state == KeyMaterialState::Current)
     }
 
-    /// Every material ever associated with the key and not forgotten, in import order.
-    /// Material pending rotation is forgotten when deleted or expired.
+    /// Every material ever associated with the key and not forgotten, in the order they were
+    /// associated: the first import, then each material rotated in, then the one pending
+    /// rotation (if any). Material pending rotation is forgotten when deleted or expired.
     pub fn materials(&self) -> &[MaterialRecord] {
         &self.materials
+    }
+
+    /// The permanently associated material (CURRENT or NON_CURRENT) with this
+    /// `KeyMaterialId`, present or not: what Decrypt looks up for a ciphertext made under any
+    /// material the key has held. Material pending rotation is never returned, since no
+    /// ciphertext can have been made under it. The caller still checks the key with
+    /// [`KeyRecord::check_usable`] and the material's presence.
+    pub fn material_by_id(&self, id: &KeyMaterialId) -> Option<&MaterialRecord> {
+        self.permanent_materials().find(|m| m.id.ct_eq(id))
+    }
+
+    /// The material waiting in PENDING_ROTATION, if any.
+    pub fn pending_material(&self) -> Option<&MaterialRecord> {
+        self.materials
+            .iter()
+            .find(|m| m.material_state == KeyMaterialState::PendingRotation)
+    }
+
+    /// How many on-demand rotations the key has had (at most
+    /// [`MAX_ON_DEMAND_ROTATIONS`]).
+    pub fn on_demand_rotations(&self) -> usize {
+        self.materials
+            .iter()
+            .filter(|m| m.rotation_type == Some(RotationType::OnDemand))
+            .count()
     }
 
     /// The compare-and-swap counter: bumped by every change.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// UnsupportedOperationException for an operation this crate offers only for EXTERNAL keys.
+    fn unsupported_origin(&self) -> Error {
+        match Outcome::UnsupportedOrigin(self.origin).into_result(&self.arn) {
+            Err(e) => e,
+            Ok(_) => Error::Internal,
+        }
     }
 
     fn touch(&mut self) {
@@ -626,6 +689,8 @@ impl KeyRecord {
             expiration: Some(request.expiration),
             material_state: KeyMaterialState::Current,
             description: request.description,
+            rotation_date: None,
+            rotation_type: None,
         };
         match (import_type, existing) {
             (ImportType::ExistingKeyMaterial, Some(i)) => {
@@ -641,10 +706,11 @@ impl KeyRecord {
             }
             (ImportType::NewKeyMaterial, None) if materials.is_empty() => materials.push(entry),
             (ImportType::NewKeyMaterial, None) => {
-                if materials.iter().any(|m| !m.is_permanently_associated()) {
+                if let Some(pending) = materials.iter().find(|m| !m.is_permanently_associated()) {
                     return Err(Error::InvalidState(format!(
-                        "{} already has key material pending rotation.",
-                        self.arn
+                        "New key material (id: {id}) cannot be imported into KMS key {}, \
+                         because another key material (id: {}) is pending rotation.",
+                        self.arn, pending.id
                     )));
                 }
                 materials.push(MaterialRecord {
@@ -725,6 +791,120 @@ impl KeyRecord {
         Ok(Some(id))
     }
 
+    /// RotateKeyOnDemand for a key with imported material: the material pending rotation
+    /// becomes CURRENT (recorded with rotation date `now`, type ON_DEMAND) and the previous
+    /// CURRENT material becomes NON_CURRENT, kept for decryption. Both are then permanently
+    /// associated: the key is usable only while both are present. The key state does not
+    /// change. AWS completes a rotation asynchronously; here it is done when the call returns.
+    ///
+    /// Due expiry is applied first, so expired pending material no longer counts and expired
+    /// permanent material leaves the key pending import.
+    ///
+    /// Errors, in this order (AWS checks the state before the key spec):
+    /// - the key-state table's ([`KeyOperation::RotateKeyOnDemand`]): `KMSInvalidStateException`
+    ///   `<arn> is pending import.` (or pending deletion, creating, updating, unavailable);
+    ///   `DisabledException` `<arn> is disabled.`;
+    /// - `UnsupportedOperationException` for a key spec other than SYMMETRIC_DEFAULT (with the
+    ///   empty message AWS sends), then for an origin other than EXTERNAL: on-demand rotation
+    ///   of material the service generates itself is outside this crate;
+    /// - `KMSInvalidStateException` `No available key material pending rotation for the key:
+    ///   <arn>.` when nothing is pending rotation;
+    /// - `LimitExceededException` when the key has had [`MAX_ON_DEMAND_ROTATIONS`] on-demand
+    ///   rotations already.
+    pub fn rotate_key_on_demand(&mut self, now: OffsetDateTime) -> Result<RotationOutcome, Error> {
+        self.expire_materials(now);
+        outcome(
+            self.key_state,
+            KeyOperation::RotateKeyOnDemand,
+            &self.input(self.material_complete()),
+        )
+        .into_result(&self.arn)?;
+        if !self.key_spec.is_symmetric() {
+            return Err(rotation_unsupported_for_key_spec());
+        }
+        if !self.imports_material() {
+            return Err(self.unsupported_origin());
+        }
+        let pending = self
+            .materials
+            .iter()
+            .position(|m| m.material_state == KeyMaterialState::PendingRotation)
+            .ok_or_else(|| nothing_pending(&self.arn))?;
+        let rotations = self.on_demand_rotations();
+        if rotations >= MAX_ON_DEMAND_ROTATIONS {
+            return Err(rotation_limit_reached(&self.arn));
+        }
+        let current = self
+            .materials
+            .iter()
+            .position(|m| m.material_state == KeyMaterialState::Current)
+            .ok_or(Error::Internal)?;
+        let previous = {
+            let slot = self.materials.get_mut(current).ok_or(Error::Internal)?;
+            slot.material_state = KeyMaterialState::NonCurrent;
+            slot.id
+        };
+        let slot = self.materials.get_mut(pending).ok_or(Error::Internal)?;
+        slot.material_state = KeyMaterialState::Current;
+        slot.rotation_date = Some(now);
+        slot.rotation_type = Some(RotationType::OnDemand);
+        let rotated_in = slot.id;
+        self.touch();
+        Ok(RotationOutcome {
+            previous_key_material_id: previous,
+            current_key_material_id: rotated_in,
+            rotation_date: now,
+            on_demand_rotations: rotations + 1,
+        })
+    }
+
+    /// ListKeyRotations (before pagination, see [`crate::rotation::paginate`]): the key's
+    /// materials as they stand at `now` (material whose `valid_to` has passed shows as
+    /// PENDING_IMPORT; expired material pending rotation is left out), in the order they were
+    /// associated, oldest first, as in AWS's documented example. `include` selects:
+    /// - ROTATIONS_ONLY (AWS's default): only the materials rotated in by RotateKeyOnDemand;
+    /// - ALL_KEY_MATERIAL: also the first material and the one pending rotation.
+    ///
+    /// The key may be in any state. Errors: `UnsupportedOperationException` for a key spec
+    /// other than SYMMETRIC_DEFAULT (empty message, as for RotateKeyOnDemand), then for an
+    /// origin other than EXTERNAL (this crate never holds such a key's material).
+    pub fn list_key_rotations(
+        &self,
+        include: IncludeKeyMaterial,
+        now: OffsetDateTime,
+    ) -> Result<Vec<KeyMaterialEntry>, Error> {
+        if !self.key_spec.is_symmetric() {
+            return Err(rotation_unsupported_for_key_spec());
+        }
+        if !self.imports_material() {
+            return Err(self.unsupported_origin());
+        }
+        let all = include == IncludeKeyMaterial::AllKeyMaterial;
+        Ok(self
+            .materials
+            .iter()
+            .filter(|m| m.is_permanently_associated() || m.is_present_at(Some(now)))
+            .filter(|m| all || m.rotation_date.is_some())
+            .map(|m| {
+                let expiration = m.expiration.filter(|_| m.is_present_at(Some(now)));
+                KeyMaterialEntry {
+                    key_material_id: m.id,
+                    key_material_description: m.description.clone(),
+                    import_state: if expiration.is_some() {
+                        ImportState::Imported
+                    } else {
+                        ImportState::PendingImport
+                    },
+                    key_material_state: m.material_state,
+                    expiration_model: expiration.map(|e| e.model()),
+                    valid_to: expiration.and_then(|e| e.valid_to()),
+                    rotation_date: m.rotation_date,
+                    rotation_type: m.rotation_type,
+                }
+            })
+            .collect())
+    }
+
     /// Checks the record's invariants; the message names the first one broken. Meant for
     /// property tests, fuzzing and records loaded from storage.
     ///
@@ -734,6 +914,11 @@ impl KeyRecord {
     ///   not.
     /// - `DeletionDate` is set exactly in PendingDeletion and PendingReplicaDeletion.
     /// - Once a key has material, exactly one is CURRENT; at most one is pending rotation.
+    /// - Association order: the first material comes first and is the only permanently
+    ///   associated one without a rotation date; the CURRENT material is the last permanently
+    ///   associated one; material pending rotation comes last and has no rotation date.
+    /// - A material has a rotation date exactly when it has a rotation type; there are at most
+    ///   [`MAX_ON_DEMAND_ROTATIONS`] on-demand rotations.
     /// - Material ids are unique, and a present material's id is derived from its bytes.
     /// - A material has an expiration exactly while its bytes are present.
     pub fn check_invariants(&self) -> Result<(), String> {
@@ -781,6 +966,38 @@ impl KeyRecord {
         if pending > 1 {
             return Err("more than one material pending rotation".to_owned());
         }
+        if let Some(i) = self
+            .materials
+            .iter()
+            .position(|m| !m.is_permanently_associated())
+        {
+            if i + 1 != self.materials.len() {
+                return Err("material pending rotation is not the last one".to_owned());
+            }
+        }
+        let mut permanent = self.permanent_materials();
+        if let Some(first) = permanent.next() {
+            if first.rotation_date.is_some() {
+                return Err(format!("first material {} has a rotation date", first.id));
+            }
+            if let Some(m) = permanent.find(|m| m.rotation_date.is_none()) {
+                return Err(format!("material {} associated without rotation", m.id));
+            }
+        }
+        if let Some(last) = self.permanent_materials().last() {
+            if last.material_state != KeyMaterialState::Current {
+                return Err(format!(
+                    "latest permanent material {} is {}",
+                    last.id, last.material_state
+                ));
+            }
+        }
+        if self.on_demand_rotations() > MAX_ON_DEMAND_ROTATIONS {
+            return Err(format!(
+                "{} on-demand rotations",
+                self.on_demand_rotations()
+            ));
+        }
         let key_id = self.key_id().to_string();
         for (i, m) in self.materials.iter().enumerate() {
             if self.materials.iter().skip(i + 1).any(|o| o.id == m.id) {
@@ -796,6 +1013,18 @@ impl KeyRecord {
             }
             if !m.is_permanently_associated() && m.material.is_none() {
                 return Err(format!("absent material {} pending rotation", m.id));
+            }
+            if m.rotation_date.is_some() != m.rotation_type.is_some() {
+                return Err(format!(
+                    "material {} rotation date and type out of step",
+                    m.id
+                ));
+            }
+            if !m.is_permanently_associated() && m.rotation_date.is_some() {
+                return Err(format!(
+                    "material {} pending rotation has a rotation date",
+                    m.id
+                ));
             }
         }
         Ok(())

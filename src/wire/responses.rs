@@ -14,6 +14,7 @@ use crate::names::{
     EncryptionAlgorithmSpec, ExpirationModel, ImportState, KeyManager, KeyMaterialState, KeySpec,
     KeyState, KeyUsage, MacAlgorithmSpec, Origin, RotationType, SigningAlgorithmSpec,
 };
+use crate::rotation::{KeyMaterialEntry, Page};
 
 /// `KeyMetadata` of CreateKey and DescribeKey.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -388,4 +389,37 @@ pub struct ListKeyRotationsResponse {
     pub next_marker: Option<String>,
     /// `Truncated`.
     pub truncated: bool,
+}
+
+impl RotationsListEntry {
+    /// The wire form of one [`KeyMaterialEntry`] of the key `key_id` (AWS's documented example
+    /// shows the key id here; the crate leaves the choice to the caller).
+    pub fn from_entry(key_id: &str, entry: &KeyMaterialEntry) -> RotationsListEntry {
+        RotationsListEntry {
+            key_id: key_id.to_owned(),
+            key_material_id: Some(entry.key_material_id),
+            key_material_description: entry.key_material_description.clone(),
+            import_state: Some(entry.import_state),
+            key_material_state: Some(entry.key_material_state),
+            expiration_model: entry.expiration_model,
+            valid_to: entry.valid_to,
+            rotation_date: entry.rotation_date,
+            rotation_type: entry.rotation_type,
+        }
+    }
+}
+
+impl ListKeyRotationsResponse {
+    /// The ListKeyRotations output for one page of the key `key_id`.
+    pub fn from_page(key_id: &str, page: &Page<KeyMaterialEntry>) -> ListKeyRotationsResponse {
+        ListKeyRotationsResponse {
+            rotations: page
+                .items
+                .iter()
+                .map(|e| RotationsListEntry::from_entry(key_id, e))
+                .collect(),
+            next_marker: page.next_marker.clone(),
+            truncated: page.truncated(),
+        }
+    }
 }
