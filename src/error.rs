@@ -91,6 +91,9 @@ pub enum Error {
     /// `KMSInvalidMacException` (400): VerifyMac found the MAC invalid.
     #[error("{0}")]
     InvalidMac(String),
+    /// `InvalidMarkerException` (400): a pagination `Marker` that no earlier response gave.
+    #[error("{0}")]
+    InvalidMarker(String),
     /// `SerializationException` (400): the request body is not the JSON the operation takes.
     #[error("{0}")]
     Serialization(String),
@@ -125,6 +128,7 @@ impl Error {
             Error::IncorrectKey(_) => "IncorrectKeyException",
             Error::InvalidSignature(_) => "KMSInvalidSignatureException",
             Error::InvalidMac(_) => "KMSInvalidMacException",
+            Error::InvalidMarker(_) => "InvalidMarkerException",
             Error::Serialization(_) => "SerializationException",
             Error::DependencyTimeout(_) => "DependencyTimeoutException",
             Error::Internal => "KMSInternalException",

@@ -89,9 +89,8 @@ impl<T> Page<T> {
 /// - `marker_of`: the marker naming an entry.
 ///
 /// # Errors
-/// `ValidationException` for a `Limit` outside 1..=1000 (AWS's range wording), and for a
-/// marker that names no entry. AWS answers the latter with `InvalidMarkerException`, which
-/// [`Error`] does not model yet.
+/// `ValidationException` for a `Limit` outside 1..=1000 (AWS's range wording);
+/// `InvalidMarkerException` for a marker that names no entry.
 pub fn paginate<T>(
     items: Vec<T>,
     limit: Option<u32>,
@@ -128,7 +127,7 @@ pub fn paginate<T>(
 }
 
 fn invalid_marker(marker: &str) -> Error {
-    Error::Validation(format!(
+    Error::InvalidMarker(format!(
         "Invalid marker: '{}' does not name an entry of this list.",
         truncate_for_message(marker)
     ))
@@ -222,7 +221,7 @@ mod tests {
     #[test]
     fn unknown_marker_is_refused() {
         let e = paginate(numbered(3), Some(1), Some("m9"), |i| format!("m{i}")).unwrap_err();
-        assert_eq!(e.code(), "ValidationException");
+        assert_eq!(e.code(), "InvalidMarkerException");
         assert!(e.message().contains("'m9'"));
     }
 }

@@ -823,7 +823,7 @@ fn listing_pages_through_every_material_with_markers() {
     assert!(!third.truncated());
 
     let e = paginate(list(&k), Some(2), Some(&id(9).to_string()), marker_of).unwrap_err();
-    assert_eq!(e.code(), "ValidationException");
+    assert_eq!(e.code(), "InvalidMarkerException");
 }
 
 #[cfg(feature = "serde")]
