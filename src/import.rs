@@ -23,9 +23,12 @@ use crate::error::Error;
 use crate::expiration::Expiration;
 use crate::key_id::{KeyArn, KeyContext, KeyId};
 use crate::material::{KeyMaterial, KeyMaterialId, ValidatedMaterial, validate_material};
-use crate::names::{ExpirationModel, ImportType, WrappingAlgorithm, WrappingKeySpec};
+use crate::names::{
+    ExpirationModel, ImportType, IncludeKeyMaterial, WrappingAlgorithm, WrappingKeySpec,
+};
 use crate::pool::WrappingKeyPool;
 use crate::record::{KeyRecord, MaterialImport};
+use crate::rotation::{KeyMaterialEntry, Page, RotationOutcome, paginate};
 use crate::state::{DisabledImportPolicy, KeyOperation};
 use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
 use crate::wrap::{WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible};
@@ -282,6 +285,42 @@ impl ImportService {
             key_id: record.arn().clone(),
             key_material_id,
         })
+    }
+}
+
+impl ImportService {
+    /// RotateKeyOnDemand for an EXTERNAL symmetric key: the material imported with
+    /// NEW_KEY_MATERIAL becomes CURRENT, the previous one NON_CURRENT (decrypt only).
+    ///
+    /// Errors: the identifier's (aliases refused, as for the import operations); then those of
+    /// [`KeyRecord::rotate_key_on_demand`] (state, key spec, nothing pending, 25 rotations).
+    pub fn rotate_key_on_demand(
+        &self,
+        record: &mut KeyRecord,
+        key_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<RotationOutcome, Error> {
+        self.check_names_record(key_id, record)?;
+        record.rotate_key_on_demand(now)
+    }
+
+    /// ListKeyRotations: the key's materials, oldest first, one page of at most `limit`
+    /// entries starting at `marker`.
+    ///
+    /// Errors: the identifier's (aliases refused); those of [`KeyRecord::list_key_rotations`];
+    /// `ValidationException` for a limit outside 1..=1000; `InvalidMarkerException`.
+    pub fn list_key_rotations(
+        &self,
+        record: &KeyRecord,
+        key_id: &str,
+        include: IncludeKeyMaterial,
+        limit: Option<u32>,
+        marker: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Page<KeyMaterialEntry>, Error> {
+        self.check_names_record(key_id, record)?;
+        let entries = record.list_key_rotations(include, now)?;
+        paginate(entries, limit, marker, |e| e.key_material_id.to_string())
     }
 }
 

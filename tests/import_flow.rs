@@ -887,3 +887,98 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn rotation_through_the_import_operations() {
+    use kms_import::import::usable_material_by_id;
+    use kms_import::names::{ImportType, IncludeKeyMaterial, KeyMaterialState};
+    let mut w = World::new();
+    let mut record = w.create(KeySpec::SymmetricDefault);
+    let first = material(20, 32);
+    let second = material(21, 32);
+    let first_id = w.import_fresh(&mut record, &first).unwrap().key_material_id;
+
+    // Without ImportType, a second import means EXISTING: different bytes are refused.
+    assert_eq!(
+        code(w.import_fresh(&mut record, &second)),
+        "IncorrectKeyMaterialException"
+    );
+    let p = w.params(&mut record);
+    let mut r = w.request(&record, &p, &second);
+    r.import_type = Some(ImportType::NewKeyMaterial);
+    let second_id = w.import(&mut record, &r).unwrap().key_material_id;
+    assert_eq!(record.current_key_material_id(), Some(first_id));
+
+    let key_id = record.key_id().to_string();
+    assert_eq!(
+        code(
+            w.service
+                .rotate_key_on_demand(&mut record, "alias/rotating", w.now)
+        ),
+        "NotFoundException"
+    );
+    let rotated = w
+        .service
+        .rotate_key_on_demand(&mut record, &key_id, w.now)
+        .unwrap();
+    assert_eq!(rotated.previous_key_material_id, first_id);
+    assert_eq!(rotated.current_key_material_id, second_id);
+    assert_eq!(record.current_key_material_id(), Some(second_id));
+    assert_eq!(
+        code(w.service.rotate_key_on_demand(&mut record, &key_id, w.now)),
+        "KMSInvalidStateException"
+    );
+
+    let page = w
+        .service
+        .list_key_rotations(
+            &record,
+            &key_id,
+            IncludeKeyMaterial::AllKeyMaterial,
+            Some(1),
+            None,
+            w.now,
+        )
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].key_material_id, first_id);
+    assert_eq!(
+        page.items[0].key_material_state,
+        KeyMaterialState::NonCurrent
+    );
+    let next = w
+        .service
+        .list_key_rotations(
+            &record,
+            &key_id,
+            IncludeKeyMaterial::AllKeyMaterial,
+            Some(1),
+            page.next_marker.as_deref(),
+            w.now,
+        )
+        .unwrap();
+    assert_eq!(next.items[0].key_material_id, second_id);
+    assert_eq!(
+        code(w.service.list_key_rotations(
+            &record,
+            "alias/rotating",
+            IncludeKeyMaterial::AllKeyMaterial,
+            None,
+            None,
+            w.now
+        )),
+        "NotFoundException"
+    );
+
+    // Data encrypted under the first material stays decryptable after the rotation.
+    let old = usable_material_by_id(&record, &first_id, w.now).unwrap();
+    assert_eq!(
+        old.symmetric_key().unwrap().expose_secret().as_slice(),
+        first.as_slice()
+    );
+    let current = usable_material(&record, w.now).unwrap();
+    assert_eq!(
+        current.symmetric_key().unwrap().expose_secret().as_slice(),
+        second.as_slice()
+    );
+}
