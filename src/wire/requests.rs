@@ -383,6 +383,40 @@ impl ImportKeyMaterialRequest {
     }
 }
 
+impl From<ImportKeyMaterialRequest> for crate::import::ImportKeyMaterialRequest {
+    fn from(r: ImportKeyMaterialRequest) -> Self {
+        crate::import::ImportKeyMaterialRequest {
+            key_id: r.key_id,
+            import_token: r.import_token,
+            encrypted_key_material: r.encrypted_key_material,
+            expiration_model: r.expiration_model,
+            valid_to: r.valid_to,
+            import_type: r.import_type,
+            key_material_id: r.key_material_id,
+            key_material_description: r.key_material_description,
+        }
+    }
+}
+
+impl From<GetParametersForImportRequest> for crate::import::GetParametersForImportRequest {
+    fn from(r: GetParametersForImportRequest) -> Self {
+        crate::import::GetParametersForImportRequest {
+            key_id: r.key_id,
+            wrapping_algorithm: r.wrapping_algorithm,
+            wrapping_key_spec: r.wrapping_key_spec,
+        }
+    }
+}
+
+impl From<DeleteImportedKeyMaterialRequest> for crate::import::DeleteImportedKeyMaterialRequest {
+    fn from(r: DeleteImportedKeyMaterialRequest) -> Self {
+        crate::import::DeleteImportedKeyMaterialRequest {
+            key_id: r.key_id,
+            key_material_id: r.key_material_id,
+        }
+    }
+}
+
 impl DeleteImportedKeyMaterialRequest {
     pub(crate) fn read(m: &Members) -> Result<Self, Error> {
         Ok(DeleteImportedKeyMaterialRequest {

@@ -168,6 +168,35 @@ pub struct DeleteImportedKeyMaterialResponse {
     pub key_material_id: Option<KeyMaterialId>,
 }
 
+impl From<crate::import::GetParametersForImportResponse> for GetParametersForImportResponse {
+    fn from(r: crate::import::GetParametersForImportResponse) -> Self {
+        GetParametersForImportResponse {
+            key_id: r.key_id.to_string(),
+            import_token: r.import_token.into_bytes(),
+            public_key: r.public_key,
+            parameters_valid_to: r.parameters_valid_to,
+        }
+    }
+}
+
+impl From<crate::import::ImportKeyMaterialResponse> for ImportKeyMaterialResponse {
+    fn from(r: crate::import::ImportKeyMaterialResponse) -> Self {
+        ImportKeyMaterialResponse {
+            key_id: r.key_id.to_string(),
+            key_material_id: Some(r.key_material_id),
+        }
+    }
+}
+
+impl From<crate::import::DeleteImportedKeyMaterialResponse> for DeleteImportedKeyMaterialResponse {
+    fn from(r: crate::import::DeleteImportedKeyMaterialResponse) -> Self {
+        DeleteImportedKeyMaterialResponse {
+            key_id: r.key_id.to_string(),
+            key_material_id: r.key_material_id,
+        }
+    }
+}
+
 /// ScheduleKeyDeletion output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
