@@ -1,7 +1,7 @@
 //! A local AWS KMS endpoint for the import ("bring your own key") flows, built on this crate.
 //!
 //! ```text
-//! cargo run --release --features serde --example server -- --listen 127.0.0.1:4599
+//! cargo run --release --example server -- --listen 127.0.0.1:4599
 //! ```
 //!
 //! It speaks AWS JSON 1.1 (`POST /`, `X-Amz-Target: TrentService.<Operation>`), so the AWS
@@ -734,7 +734,35 @@ impl Kms {
                 Response::DeleteAlias
             }
             Request::ListAliases(r) => Response::ListAliases(self.list_aliases(r)?),
-            // Rotation of imported material: wired once the key record offers it.
+            Request::RotateKeyOnDemand(r) => {
+                let id = self.import.resolve_key_id(&r.key_id)?;
+                Response::RotateKeyOnDemand(self.with_key_id(&id, now, |k| {
+                    self.import
+                        .rotate_key_on_demand(&mut k.record, &r.key_id, now)?;
+                    Ok(wire::KeyIdResponse {
+                        key_id: k.record.arn().to_string(),
+                    })
+                })?)
+            }
+            Request::ListKeyRotations(r) => {
+                let id = self.import.resolve_key_id(&r.key_id)?;
+                Response::ListKeyRotations(self.with_key_id(&id, now, |k| {
+                    let page = self.import.list_key_rotations(
+                        &k.record,
+                        &r.key_id,
+                        r.include_key_material
+                            .unwrap_or(kms_import::names::IncludeKeyMaterial::RotationsOnly),
+                        r.limit,
+                        r.marker.as_deref(),
+                        now,
+                    )?;
+                    // AWS's documented ListKeyRotations example shows the key id here.
+                    Ok(wire::ListKeyRotationsResponse::from_page(
+                        &k.record.key_id().to_string(),
+                        &page,
+                    ))
+                })?)
+            }
             other => {
                 return Err(Error::UnsupportedOperation(format!(
                     "Operation {} is not supported by this server.",

@@ -656,6 +656,93 @@ class E2E:
         r.check("ListKeys paginates with Limit", pages > 1)
 
 
+    # --- rotation of imported material (symmetric keys) ------------------------------------
+
+    def rotation(self):
+        r = self.r
+        alg, wks = "RSAES_OAEP_SHA_256", "RSA_2048"
+        meta = self.create("SYMMETRIC_DEFAULT")
+        key_id = meta["KeyId"]
+        first, second, third = os.urandom(32), os.urandom(32), os.urandom(32)
+
+        def imp(material, **kwargs):
+            p = self.params(key_id, alg, wks)
+            return self.import_material(
+                key_id, p, wrap(alg, p["PublicKey"], material),
+                ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE", **kwargs)
+
+        out1 = r.run("rotation: first import", lambda: imp(first))
+        first_id = out1["KeyMaterialId"] if out1 else None
+        r.check("rotation: KeyMaterialId is 64 lowercase hex",
+                bool(first_id) and len(first_id) == 64 and all(c in "0123456789abcdef" for c in first_id))
+        r.check("rotation: DescribeKey shows CurrentKeyMaterialId",
+                self.describe(key_id).get("CurrentKeyMaterialId") == first_id)
+        old = r.run("rotation: encrypt before rotating",
+                    lambda: self.kms.encrypt(KeyId=key_id, Plaintext=b"before rotation"))
+        r.error("rotation: nothing pending", "KMSInvalidStateException",
+                lambda: self.kms.rotate_key_on_demand(KeyId=key_id),
+                contains="No available key material pending rotation")
+        r.error("rotation: different bytes without ImportType are EXISTING and refused",
+                "IncorrectKeyMaterialException", lambda: imp(second))
+        r.error("rotation: EXISTING with a KeyMaterialId that is not this material's",
+                "IncorrectKeyMaterialException",
+                lambda: imp(second, ImportType="EXISTING_KEY_MATERIAL", KeyMaterialId=first_id))
+        out2 = r.run("rotation: NEW_KEY_MATERIAL import",
+                     lambda: imp(second, ImportType="NEW_KEY_MATERIAL",
+                                 KeyMaterialDescription="second material"))
+        second_id = out2["KeyMaterialId"] if out2 else None
+        r.check("rotation: pending material does not change CurrentKeyMaterialId",
+                self.describe(key_id).get("CurrentKeyMaterialId") == first_id)
+        r.error("rotation: a second NEW while one is pending", "KMSInvalidStateException",
+                lambda: imp(third, ImportType="NEW_KEY_MATERIAL"))
+        listed = r.run("rotation: ListKeyRotations ALL_KEY_MATERIAL",
+                       lambda: self.kms.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL"))
+        states = {e.get("KeyMaterialId"): e.get("KeyMaterialState") for e in (listed or {}).get("Rotations", [])}
+        r.check("rotation: both materials listed, CURRENT and PENDING_ROTATION",
+                states.get(first_id) == "CURRENT" and states.get(second_id) == "PENDING_ROTATION", str(states))
+        r.run("rotation: RotateKeyOnDemand", lambda: self.kms.rotate_key_on_demand(KeyId=key_id))
+        r.check("rotation: CurrentKeyMaterialId follows the rotation",
+                self.describe(key_id).get("CurrentKeyMaterialId") == second_id)
+        listed = r.run("rotation: ListKeyRotations after rotating",
+                       lambda: self.kms.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL"))
+        states = {e.get("KeyMaterialId"): e.get("KeyMaterialState") for e in (listed or {}).get("Rotations", [])}
+        r.check("rotation: previous material NON_CURRENT, new one CURRENT",
+                states.get(first_id) == "NON_CURRENT" and states.get(second_id) == "CURRENT", str(states))
+        only = r.run("rotation: ListKeyRotations ROTATIONS_ONLY",
+                     lambda: self.kms.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ROTATIONS_ONLY"))
+        rotated = [e.get("KeyMaterialId") for e in (only or {}).get("Rotations", [])]
+        r.check("rotation: ROTATIONS_ONLY lists the rotated-in material", rotated == [second_id], str(rotated))
+        if old:
+            back = r.run("rotation: ciphertext from before the rotation decrypts",
+                         lambda: self.kms.decrypt(CiphertextBlob=old["CiphertextBlob"]))
+            r.check("rotation: old plaintext back", back is not None and back["Plaintext"] == b"before rotation")
+        new = r.run("rotation: encrypt after rotating", lambda: self.kms.encrypt(KeyId=key_id, Plaintext=b"after"))
+        if new:
+            back = r.run("rotation: new ciphertext decrypts", lambda: self.kms.decrypt(CiphertextBlob=new["CiphertextBlob"]))
+            r.check("rotation: new plaintext back", back is not None and back["Plaintext"] == b"after")
+        # Losing any permanently associated material makes the key unusable.
+        r.run("rotation: delete the NON_CURRENT material",
+              lambda: self.kms.delete_imported_key_material(KeyId=key_id, KeyMaterialId=first_id))
+        r.check("rotation: PendingImport once any associated material is gone",
+                self.describe(key_id)["KeyState"] == "PendingImport")
+        r.run("rotation: re-import the deleted material",
+              lambda: imp(first, ImportType="EXISTING_KEY_MATERIAL", KeyMaterialId=first_id))
+        r.check("rotation: Enabled again", self.describe(key_id)["KeyState"] == "Enabled")
+        for name, ident in [("alias name", "alias/rotation-e2e"),
+                            ("alias ARN", "arn:aws:kms:us-east-1:111122223333:alias/rotation-e2e")]:
+            r.error(f"rotation: RotateKeyOnDemand refuses an {name}",
+                    "NotFoundException" if name == "alias name" else "InvalidArnException",
+                    lambda ident=ident: self.kms.rotate_key_on_demand(KeyId=ident))
+        hmac = self.create("HMAC_256")
+        p = self.params(hmac["KeyId"], alg, wks)
+        r.error("rotation: ImportType on an HMAC key", "UnsupportedOperationException",
+                lambda: self.import_material(hmac["KeyId"], p, wrap(alg, p["PublicKey"], os.urandom(32)),
+                                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+                                            ImportType="NEW_KEY_MATERIAL"))
+        r.error("rotation: RotateKeyOnDemand on a key pending import", "KMSInvalidStateException",
+                lambda: self.kms.rotate_key_on_demand(KeyId=hmac["KeyId"]))
+
+
 def raw_http(port, r):
     """Malformed requests get AWS JSON errors and never take the server down."""
     import http.client
@@ -724,6 +811,7 @@ def main():
             print(f"{spec}: {len(valid_pairs(spec))} pairs in {time.monotonic() - t0:.1f} s", flush=True)
         if {"SYMMETRIC_DEFAULT", "HMAC_256", "ECC_NIST_P521"} <= keys.keys():
             e2e.errors(keys["SYMMETRIC_DEFAULT"][0], keys["SYMMETRIC_DEFAULT"][1], keys["HMAC_256"][0], keys["ECC_NIST_P521"][0])
+        e2e.rotation()
         e2e.listing([m["KeyId"] for m, _, _ in keys.values()])
         raw_http(port, r)
         r.check("server still running", proc.poll() is None, f"exit {proc.returncode}")

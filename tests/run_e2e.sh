@@ -15,7 +15,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/requirements-e2e.txt
 
-cargo build --release --features serde --example server
+cargo build --release --example server
 server=target/release/examples/server
 
 export PATH="$PWD/$venv/bin:$PATH"
