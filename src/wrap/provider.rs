@@ -50,6 +50,14 @@ pub trait WrappingProvider: Send + Sync + fmt::Debug {
     /// A short name for logs and `Debug` output (for example `"rustcrypto"`).
     fn name(&self) -> &'static str;
 
+    /// Whether this provider offers `padding` at all. The wrapping algorithms answer
+    /// `UnsupportedOperationException` for an algorithm whose padding is not offered, before
+    /// any cryptography. The default offers all three.
+    fn supports_padding(&self, padding: RsaPadding) -> bool {
+        let _ = padding;
+        true
+    }
+
     /// Generates an RSA key pair of the given spec with public exponent 65537.
     ///
     /// SM2 gives [`Error::UnsupportedOperation`].
