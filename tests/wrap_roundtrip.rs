@@ -818,3 +818,26 @@ fn token_encoding_round_trips_across_providers() {
         }
     }
 }
+
+#[test]
+fn pure_rust_token_encoding_is_the_component_form_and_is_checked_on_load() {
+    let k = &KEYS[0][0];
+    let encoded = k.private.to_token_encoding().unwrap();
+    assert_eq!(encoded[0], 0x02, "n, e, d, p, q form");
+    // The first field is n: 2-byte length 256, then the modulus (its top bit set).
+    assert_eq!(&encoded[1..3], &256u16.to_be_bytes());
+    assert!(encoded[3] & 0x80 != 0);
+    // A changed byte inside d (third field) breaks d·e ≡ 1: refused, not loaded.
+    let d_at =
+        1 + (2 + 256) + (2 + usize::from(u16::from_be_bytes([encoded[259], encoded[260]]))) + 2;
+    let mut tampered = encoded.to_vec();
+    tampered[d_at + 100] ^= 0x01;
+    for &p in PROVIDERS.iter() {
+        let e = WrappingPrivateKey::from_token_encoding_with(p, &tampered).unwrap_err();
+        assert_eq!(e.code(), "ValidationException", "{}", p.name());
+    }
+    // Trailing bytes after q are refused too.
+    let mut trailing = encoded.to_vec();
+    trailing.push(0);
+    assert!(WrappingPrivateKey::from_token_encoding_with(PROVIDERS[0], &trailing).is_err());
+}
