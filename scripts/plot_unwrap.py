@@ -5,7 +5,8 @@ hand-written SVG (no plotting library needed). Also prints the medians as a Mark
 
     scripts/plot_unwrap.py [criterion_dir] [out.svg] [material]
 
-Defaults: target/criterion, docs/unwrap.svg, sym32 (the one material every algorithm carries).
+Defaults: target/criterion, docs/unwrap.svg, auto: per algorithm the first material it carries
+of p384_pkcs8 (every algorithm but PKCS#1 v1.5), sym32, hmac64, rsa4096_pkcs8.
 """
 
 import json
@@ -14,16 +15,21 @@ from pathlib import Path
 
 crit = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
 out = Path(sys.argv[2] if len(sys.argv) > 2 else "docs/unwrap.svg")
-material = sys.argv[3] if len(sys.argv) > 3 else "sym32"
+material = sys.argv[3] if len(sys.argv) > 3 else "auto"
+ORDER = ["p384_pkcs8", "sym32", "hmac64", "rsa4096_pkcs8"] if material == "auto" else [material]
 
-rows = {}  # (provider, alg, spec) -> median ms
+found = {}  # (provider, alg, spec, material) -> median ms
 for bench in crit.glob("unwrap/*/new/benchmark.json"):
     meta = json.loads(bench.read_text())
     provider, alg, spec, mat = meta["function_id"].split("/")
-    if mat != material:
-        continue
     est = json.loads((bench.parent / "estimates.json").read_text())
-    rows[(provider, alg, spec)] = est["median"]["point_estimate"] / 1e6
+    found[(provider, alg, spec, mat)] = est["median"]["point_estimate"] / 1e6
+rows, used = {}, {}
+for (provider, alg, spec, mat), ms in found.items():
+    best = next((m for m in ORDER if (provider, alg, spec, m) in found), None)
+    if mat == best:
+        rows[(provider, alg, spec)] = ms
+        used[alg] = mat
 
 if not rows:
     sys.exit(f"no unwrap results for {material} under {crit}")
@@ -39,7 +45,7 @@ print("|---|---|" + "---|" * len(SPECS))
 for p in providers:
     for a in algs:
         cells = [f"{rows[(p, a, s)]:.3f}" if (p, a, s) in rows else "refused" for s in SPECS]
-        print(f"| {p} | {a} | " + " | ".join(cells) + " |")
+        print(f"| {p} | {a} ({used.get(a, '-')}) | " + " | ".join(cells) + " |")
 
 # Grouped bars: one group per spec, one bar per (provider, algorithm); linear ms axis.
 COLORS = {"rustcrypto": ["#1f4e79", "#2e75b6", "#5b9bd5", "#9dc3e6", "#c9dcef"],
@@ -53,8 +59,8 @@ bar_w = group_w * 0.85 / len(series)
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
        f'font-family="sans-serif" font-size="12">',
        f'<rect width="{W}" height="{H}" fill="white"/>',
-       f'<text x="{W/2}" y="22" text-anchor="middle" font-size="15">Unwrap time of {material} '
-       f'material (criterion median, ms; lower is better)</text>']
+       f'<text x="{W/2}" y="22" text-anchor="middle" font-size="15">Unwrap time by algorithm and '
+       f'wrapping key (criterion median, ms; lower is better)</text>']
 for i in range(6):
     v = vmax * i / 5
     y = top + plot_h - plot_h * v / vmax
@@ -81,7 +87,7 @@ for si, (p, a) in enumerate(series):
     x, y = left + col * 330, top + plot_h + 40 + row * 18
     color = COLORS.get(p, COLORS["rustcrypto"])[algs.index(a) % 5]
     svg.append(f'<rect x="{x}" y="{y-10}" width="12" height="12" fill="{color}"/>')
-    svg.append(f'<text x="{x+18}" y="{y}">{p} {a}</text>')
+    svg.append(f'<text x="{x+18}" y="{y}">{p} {a} ({used.get(a, "")})</text>')
 svg.append("</svg>")
 out.parent.mkdir(parents=True, exist_ok=True)
 out.write_text("\n".join(svg) + "\n")
