@@ -28,7 +28,10 @@ use kms_import::names::MessageType;
 use kms_import::pool::WrappingKeyPool;
 use kms_import::record::{CreateKeyParams, KeyRecord};
 use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey, valid_pairs};
+use kms_import::wrap::{
+    WrapPolicy, WrappingPrivateKey, WrappingProvider, WrappingPublicKey, check_provider_supports,
+    valid_pairs,
+};
 use kms_import::{Error, KeySpec, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
 use p256::elliptic_curve::Generate;
 use rand_core::{Rng, UnwrapErr};
@@ -40,6 +43,14 @@ type OsRng = UnwrapErr<SysRng>;
 struct Options {
     legacy: bool,
     only: Option<KeySpec>,
+}
+
+/// The wrapping provider: AWS-LC when built with `--features aws-lc`, else the pure-Rust default.
+fn provider() -> &'static dyn WrappingProvider {
+    #[cfg(feature = "aws-lc")]
+    return kms_import::wrap::aws_lc_provider();
+    #[cfg(not(feature = "aws-lc"))]
+    kms_import::wrap::default_provider()
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -99,6 +110,7 @@ fn run(options: &Options) -> Result<usize, Error> {
         context.clone(),
         SealingKeys::new(SealingKey::generate(&mut rng)),
     )
+    .with_provider(provider())
     .with_wrap_policy(policy);
     let pool = Arc::new(Mutex::new(WrappingKeyPool::with_targets(2, 2, 3)));
     let _refiller = spawn_refiller(Arc::clone(&pool));
@@ -111,7 +123,10 @@ fn run(options: &Options) -> Result<usize, Error> {
     for spec in KeySpec::importable().filter(|s| options.only.is_none_or(|o| o == *s)) {
         let material = generate_material(spec, &mut rng)?;
         let other = generate_material(spec, &mut rng)?;
-        for (algorithm, wrapping_key_spec) in valid_pairs(spec, service.wrap_policy()) {
+        for (algorithm, wrapping_key_spec) in valid_pairs(spec, service.wrap_policy())
+            .into_iter()
+            .filter(|(a, _)| check_provider_supports(service.provider(), *a).is_ok())
+        {
             match run_combination(
                 &service,
                 &pool,
@@ -153,7 +168,7 @@ fn spawn_refiller(pool: Arc<Mutex<WrappingKeyPool>>) -> std::thread::JoinHandle<
                 std::thread::sleep(StdDuration::from_millis(20));
                 continue;
             };
-            let Ok(key) = WrappingPrivateKey::generate(spec, &mut rng) else {
+            let Ok(key) = WrappingPrivateKey::generate_with(provider(), spec, &mut rng) else {
                 return;
             };
             match pool.lock() {
@@ -211,7 +226,7 @@ fn run_combination(
         };
         let gpfi = started.elapsed();
         // The client side: only the public key and the token leave the service.
-        let public_key = WrappingPublicKey::from_spki_der(&params.public_key)?;
+        let public_key = WrappingPublicKey::from_spki_der_with(provider(), &params.public_key)?;
         let wrapped = public_key.wrap(algorithm, bytes, service.wrap_policy(), rng)?;
         let started = Instant::now();
         let request = ImportKeyMaterialRequest::new(

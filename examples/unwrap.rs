@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey};
+use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingProvider};
 use kms_import::{Error, WrappingAlgorithm};
 use zeroize::Zeroizing;
 
@@ -35,6 +35,14 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         Failure(e.code(), e.message())
     }
+}
+
+/// The wrapping provider: AWS-LC when built with `--features aws-lc`, else the pure-Rust default.
+fn provider() -> &'static dyn WrappingProvider {
+    #[cfg(feature = "aws-lc")]
+    return kms_import::wrap::aws_lc_provider();
+    #[cfg(not(feature = "aws-lc"))]
+    kms_import::wrap::default_provider()
 }
 
 fn usage_error(msg: impl Into<String>) -> Failure {
@@ -100,7 +108,7 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<(), Failure> {
 
 fn run(args: Args) -> Result<(), Failure> {
     let pk8 = Zeroizing::new(read(&args.private_key)?);
-    let key = WrappingPrivateKey::from_pkcs8_der(&pk8)?;
+    let key = WrappingPrivateKey::from_pkcs8_der_with(provider(), &pk8)?;
     let blob = read(&args.input)?;
     let legacy = args.algorithm == WrappingAlgorithm::RsaesPkcs1V15;
     let policy = if legacy {

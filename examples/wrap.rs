@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use base64ct::{Base64, Encoding};
-use kms_import::wrap::{WrapPolicy, WrappingPublicKey};
+use kms_import::wrap::{WrapPolicy, WrappingProvider, WrappingPublicKey};
 use kms_import::{Error, WrappingAlgorithm};
 
 const USAGE: &str = "usage: wrap --algorithm <RSAES_OAEP_SHA_1|RSAES_OAEP_SHA_256|RSA_AES_KEY_WRAP_SHA_1|\
@@ -86,7 +86,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Failure> {
 
 /// DER first; otherwise base64 text with all whitespace removed.
 fn load_public_key(bytes: &[u8]) -> Result<WrappingPublicKey, Failure> {
-    let der_error = match WrappingPublicKey::from_spki_der(bytes) {
+    let der_error = match WrappingPublicKey::from_spki_der_with(provider(), bytes) {
         Ok(key) => return Ok(key),
         Err(e) => e,
     };
@@ -95,7 +95,7 @@ fn load_public_key(bytes: &[u8]) -> Result<WrappingPublicKey, Failure> {
         .filter(|c| !c.is_whitespace())
         .collect();
     match Base64::decode_vec(&text) {
-        Ok(der) => Ok(WrappingPublicKey::from_spki_der(&der)?),
+        Ok(der) => Ok(WrappingPublicKey::from_spki_der_with(provider(), &der)?),
         Err(_) => Err(der_error.into()),
     }
 }
@@ -113,6 +113,14 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<(), Failure> {
             format!("cannot write {}: {e}", path.display()),
         )
     })
+}
+
+/// The wrapping provider: AWS-LC when built with `--features aws-lc`, else the pure-Rust default.
+fn provider() -> &'static dyn WrappingProvider {
+    #[cfg(feature = "aws-lc")]
+    return kms_import::wrap::aws_lc_provider();
+    #[cfg(not(feature = "aws-lc"))]
+    kms_import::wrap::default_provider()
 }
 
 fn run(args: Args) -> Result<(), Failure> {

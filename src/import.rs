@@ -31,7 +31,9 @@ use crate::record::{KeyRecord, MaterialImport};
 use crate::rotation::{KeyMaterialEntry, Page, RotationOutcome, paginate};
 use crate::state::{DisabledImportPolicy, KeyOperation};
 use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
-use crate::wrap::{WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible};
+use crate::wrap::{
+    WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible, check_provider_supports,
+};
 
 /// AWS's limit on `EncryptedKeyMaterial`, in bytes.
 pub const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
@@ -149,6 +151,7 @@ impl ImportService {
             request.wrapping_key_spec,
             &self.wrap_policy,
         )?;
+        check_provider_supports(self.provider, request.wrapping_algorithm)?;
         let key = pool.take_or_generate(self.provider, request.wrapping_key_spec, rng)?;
         if key.spec() != request.wrapping_key_spec {
             return Err(Error::Internal);
@@ -157,7 +160,7 @@ impl ImportService {
             record.arn().to_string(),
             request.wrapping_algorithm,
             request.wrapping_key_spec,
-            key.to_pkcs8_der()?,
+            key.to_token_encoding()?,
             now,
             rng,
         )?;
@@ -228,9 +231,11 @@ impl ImportService {
             claims.wrapping_key_spec(),
             &self.wrap_policy,
         )?;
-        let wrapping_key =
-            WrappingPrivateKey::from_pkcs8_der_with(self.provider, claims.wrapping_private_key())
-                .map_err(|_| Error::InvalidImportToken)?;
+        let wrapping_key = WrappingPrivateKey::from_token_encoding_with(
+            self.provider,
+            claims.wrapping_private_key(),
+        )
+        .map_err(|_| Error::InvalidImportToken)?;
         if wrapping_key.spec() != claims.wrapping_key_spec() {
             return Err(Error::InvalidImportToken);
         }

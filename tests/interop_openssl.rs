@@ -3,6 +3,9 @@
 //! wrapped by this crate unwraps with `openssl pkeyutl -decrypt` and
 //! `openssl enc -d -id-aes256-wrap-pad`.
 //!
+//! Every provider compiled in is checked; one without PKCS#1 v1.5 (AWS-LC) must refuse those
+//! cases with `UnsupportedOperationException`.
+//!
 //! The `openssl` binary must be on `PATH` (or named by `OPENSSL`); the tests fail, not skip,
 //! when it is missing.
 
@@ -10,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey, compat};
+use kms_import::wrap::{
+    self, WrapPolicy, WrappingPrivateKey, WrappingProvider, WrappingPublicKey, compat,
+};
 use kms_import::{WrappingAlgorithm, WrappingKeySpec};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -83,8 +88,16 @@ fn pk8_path(spec: WrappingKeySpec) -> String {
     fixture(&format!("wrapping_rsa_{}.pk8.der", bits(spec)))
 }
 
-fn private_key(spec: WrappingKeySpec) -> WrappingPrivateKey {
-    WrappingPrivateKey::from_pkcs8_der(&std::fs::read(pk8_path(spec)).unwrap()).unwrap()
+fn private_key(
+    provider: &'static dyn WrappingProvider,
+    spec: WrappingKeySpec,
+) -> WrappingPrivateKey {
+    WrappingPrivateKey::from_pkcs8_der_with(provider, &std::fs::read(pk8_path(spec)).unwrap())
+        .unwrap()
+}
+
+fn offered(provider: &dyn WrappingProvider, alg: WrappingAlgorithm) -> bool {
+    compat::rsa_padding(alg).is_none_or(|p| provider.supports_padding(p))
 }
 
 /// `-pkeyopt` arguments of AWS's recipe for the RSA part of `alg`.
@@ -270,20 +283,35 @@ fn material_wrapped_by_openssl_unwraps_with_the_crate() {
     let dir = TempDir::new("openssl-wrap");
     let m = materials(&dir);
     let mut rng = ChaCha20Rng::seed_from_u64(31);
-    let mut n = 0;
-    for spec in WrappingKeySpec::RSA {
-        let key = private_key(spec);
-        for (alg, what, material) in cases(&m) {
-            let blob = openssl_wrap(&dir, spec, alg, &material);
-            let out = key
-                .unwrap(alg, &blob, &LEGACY, &mut rng)
-                .unwrap_or_else(|e| panic!("{alg} {spec} {what}: {e}"));
-            assert_eq!(&out[..], &material[..], "{alg} {spec} {what}");
-            n += 1;
+    for provider in wrap::available_providers() {
+        let (mut n, mut refused) = (0, 0);
+        for spec in WrappingKeySpec::RSA {
+            let key = private_key(provider, spec);
+            for (alg, what, material) in cases(&m) {
+                let blob = openssl_wrap(&dir, spec, alg, &material);
+                let out = key.unwrap(alg, &blob, &LEGACY, &mut rng);
+                if !offered(provider, alg) {
+                    assert_eq!(out.unwrap_err().code(), "UnsupportedOperationException");
+                    refused += 1;
+                    continue;
+                }
+                let out = out.unwrap_or_else(|e| panic!("{alg} {spec} {what}: {e}"));
+                assert_eq!(
+                    &out[..],
+                    &material[..],
+                    "{} {alg} {spec} {what}",
+                    provider.name()
+                );
+                n += 1;
+            }
         }
+        println!(
+            "openssl -> crate ({}): {n} cases, {refused} refused",
+            provider.name()
+        );
+        assert_eq!(n + refused, 3 * 15);
+        assert!(n >= 3 * 14);
     }
-    println!("openssl -> crate: {n} cases");
-    assert_eq!(n, 3 * 15);
 }
 
 #[test]
@@ -291,41 +319,57 @@ fn material_wrapped_by_the_crate_unwraps_with_openssl() {
     let dir = TempDir::new("openssl-unwrap");
     let m = materials(&dir);
     let mut rng = ChaCha20Rng::seed_from_u64(32);
-    let mut n = 0;
-    for spec in WrappingKeySpec::RSA {
-        let public =
-            WrappingPublicKey::from_spki_der(&std::fs::read(spki_path(spec)).unwrap()).unwrap();
-        for (alg, what, material) in cases(&m) {
-            let blob = public.wrap(alg, &material, &LEGACY, &mut rng).unwrap();
-            let out = openssl_unwrap(&dir, spec, alg, &blob);
-            assert_eq!(out, material, "{alg} {spec} {what}");
-            n += 1;
+    for provider in wrap::available_providers() {
+        let (mut n, mut refused) = (0, 0);
+        for spec in WrappingKeySpec::RSA {
+            let public = WrappingPublicKey::from_spki_der_with(
+                provider,
+                &std::fs::read(spki_path(spec)).unwrap(),
+            )
+            .unwrap();
+            for (alg, what, material) in cases(&m) {
+                let blob = public.wrap(alg, &material, &LEGACY, &mut rng);
+                if !offered(provider, alg) {
+                    assert_eq!(blob.unwrap_err().code(), "UnsupportedOperationException");
+                    refused += 1;
+                    continue;
+                }
+                let out = openssl_unwrap(&dir, spec, alg, &blob.unwrap());
+                assert_eq!(out, material, "{} {alg} {spec} {what}", provider.name());
+                n += 1;
+            }
         }
+        println!(
+            "crate -> openssl ({}): {n} cases, {refused} refused",
+            provider.name()
+        );
+        assert_eq!(n + refused, 3 * 15);
+        assert!(n >= 3 * 14);
     }
-    println!("crate -> openssl: {n} cases");
-    assert_eq!(n, 3 * 15);
 }
 
 #[test]
 fn openssl_ciphertext_under_the_wrong_algorithm_is_invalid() {
-    let dir = TempDir::new("openssl-wrong");
-    let spec = WrappingKeySpec::Rsa2048;
-    let key = private_key(spec);
-    let mut rng = ChaCha20Rng::seed_from_u64(33);
-    let material = run(&["rand", "32"]);
-    let blob = openssl_wrap(&dir, spec, WrappingAlgorithm::RsaesOaepSha256, &material);
-    let e = key
-        .unwrap(WrappingAlgorithm::RsaesOaepSha1, &blob, &LEGACY, &mut rng)
-        .unwrap_err();
-    assert_eq!(e.code(), "InvalidCiphertextException");
-    let blob = openssl_wrap(&dir, spec, WrappingAlgorithm::RsaAesKeyWrapSha1, &material);
-    let e = key
-        .unwrap(
-            WrappingAlgorithm::RsaAesKeyWrapSha256,
-            &blob,
-            &LEGACY,
-            &mut rng,
-        )
-        .unwrap_err();
-    assert_eq!(e.code(), "InvalidCiphertextException");
+    for provider in wrap::available_providers() {
+        let dir = TempDir::new("openssl-wrong");
+        let spec = WrappingKeySpec::Rsa2048;
+        let key = private_key(provider, spec);
+        let mut rng = ChaCha20Rng::seed_from_u64(33);
+        let material = run(&["rand", "32"]);
+        let blob = openssl_wrap(&dir, spec, WrappingAlgorithm::RsaesOaepSha256, &material);
+        let e = key
+            .unwrap(WrappingAlgorithm::RsaesOaepSha1, &blob, &LEGACY, &mut rng)
+            .unwrap_err();
+        assert_eq!(e.code(), "InvalidCiphertextException");
+        let blob = openssl_wrap(&dir, spec, WrappingAlgorithm::RsaAesKeyWrapSha1, &material);
+        let e = key
+            .unwrap(
+                WrappingAlgorithm::RsaAesKeyWrapSha256,
+                &blob,
+                &LEGACY,
+                &mut rng,
+            )
+            .unwrap_err();
+        assert_eq!(e.code(), "InvalidCiphertextException");
+    }
 }

@@ -146,7 +146,7 @@ fn documented_payload(
     valid_to: i64,
     pk: &[u8],
 ) -> Vec<u8> {
-    let mut p = vec![0x01];
+    let mut p = vec![0x02];
     p.extend_from_slice(&[0x42; 16]);
     p.extend_from_slice(&(arn.len() as u16).to_be_bytes());
     p.extend_from_slice(arn.as_bytes());
@@ -162,7 +162,7 @@ fn documented_payload(
 #[test]
 fn token_built_from_the_documented_format_opens() {
     let set = keys(102);
-    let payload = documented_payload(ARN, 2, 3, ISSUED, ISSUED + 86_400, b"private");
+    let payload = documented_payload(ARN, 2, 3, ISSUED, ISSUED + 86_400, b"\x02private");
     let token = seal_by_hand(set.current(), [7; 12], ARN, &payload);
     let c = set.open(&token, ARN, soon()).unwrap();
     assert_eq!(c.token_id(), TokenId::from_bytes([0x42; 16]));
@@ -171,7 +171,25 @@ fn token_built_from_the_documented_format_opens() {
     assert_eq!(c.wrapping_key_spec(), WrappingKeySpec::Rsa4096);
     assert_eq!(c.issued_at(), issued());
     assert_eq!(c.parameters_valid_to(), at(ISSUED + 86_400));
-    assert_eq!(c.wrapping_private_key().as_slice(), b"private");
+    assert_eq!(c.wrapping_private_key().as_slice(), b"\x02private");
+}
+
+#[test]
+fn version_one_payload_hands_on_its_key_as_tagged_pkcs8() {
+    let set = keys(103);
+    let mut payload = documented_payload(ARN, 2, 3, ISSUED, ISSUED + 86_400, b"\x30\x00");
+    payload[0] = 0x01;
+    let token = seal_by_hand(set.current(), [8; 12], ARN, &payload);
+    let c = set.open(&token, ARN, soon()).unwrap();
+    assert_eq!(c.wrapping_private_key().as_slice(), b"\x01\x30\x00");
+    for version in [0x00, 0x03, 0xFF] {
+        payload[0] = version;
+        let token = seal_by_hand(set.current(), [8; 12], ARN, &payload);
+        assert_eq!(
+            set.open(&token, ARN, soon()).unwrap_err(),
+            Error::InvalidImportToken
+        );
+    }
 }
 
 #[test]
@@ -183,7 +201,7 @@ fn authentic_payload_that_does_not_parse_is_invalid_token() {
     trailing.push(0);
     cases.push(trailing);
     let mut wrong_payload_version = good.clone();
-    wrong_payload_version[0] = 2;
+    wrong_payload_version[0] = 3;
     cases.push(wrong_payload_version);
     cases.push(documented_payload(ARN, 0, 1, ISSUED, ISSUED + 86_400, b"k"));
     cases.push(documented_payload(ARN, 7, 1, ISSUED, ISSUED + 86_400, b"k"));

@@ -31,7 +31,7 @@
 //!
 //! | length | field |
 //! |---|---|
-//! | 1 | payload version, `0x01` |
+//! | 1 | payload version, `0x02` |
 //! | 16 | [`TokenId`], random |
 //! | 2 | length *a* of the key ARN, 1..=2048 |
 //! | *a* | key ARN, UTF-8 |
@@ -41,6 +41,11 @@
 //! | 8 | parameters valid to, signed Unix seconds, strictly after issued at |
 //! | 2 | length *k* of the wrapping private key, at least 1 |
 //! | *k* | wrapping private key encoding, opaque here (the wrapping layer defines it) |
+//!
+//! Payload version `0x02` carries the key in the wrapping layer's tagged encoding (see
+//! [`WrappingPrivateKey::to_token_encoding`](crate::wrap::WrappingPrivateKey::to_token_encoding)).
+//! Version `0x01` payloads, which carried bare PKCS#8 DER, are still opened: their key field is
+//! handed on with the PKCS#8 tag (`0x01`) put in front.
 //!
 //! Nothing may follow the last field. Algorithm codes: 1 `RSAES_PKCS1_V1_5`,
 //! 2 `RSAES_OAEP_SHA_1`, 3 `RSAES_OAEP_SHA_256`, 4 `RSA_AES_KEY_WRAP_SHA_1`,
@@ -90,7 +95,11 @@ pub const PARAMETERS_VALIDITY: Duration = Duration::hours(24);
 /// The longest key ARN a token carries (AWS bounds `KeyId` to 2048 characters).
 pub const MAX_KEY_ARN_LEN: usize = 2048;
 
-const PAYLOAD_VERSION: u8 = 0x01;
+const PAYLOAD_VERSION: u8 = 0x02;
+/// The previous payload version, still opened: its key field is bare PKCS#8 DER.
+const PAYLOAD_VERSION_PKCS8: u8 = 0x01;
+/// The wrapping layer's tag for a PKCS#8 key encoding, put in front of a version-1 key field.
+const KEY_TAG_PKCS8: u8 = 0x01;
 const TOKEN_ID_LEN: usize = 16;
 const AAD_LABEL: &[u8] = b"kms-import/import-token\0";
 /// Payload bytes besides the ARN and the private key.
@@ -694,7 +703,8 @@ fn encode_payload(c: &TokenClaims) -> Result<Zeroizing<Vec<u8>>, Error> {
 /// Parses an authenticated payload strictly; any deviation is [`Error::InvalidImportToken`].
 fn decode_payload(payload: &[u8]) -> Result<TokenClaims, Error> {
     let mut r = Reader(payload);
-    if r.u8()? != PAYLOAD_VERSION {
+    let version = r.u8()?;
+    if version != PAYLOAD_VERSION && version != PAYLOAD_VERSION_PKCS8 {
         return Err(Error::InvalidImportToken);
     }
     let token_id = TokenId(r.array()?);
@@ -716,7 +726,11 @@ fn decode_payload(payload: &[u8]) -> Result<TokenClaims, Error> {
     if key_len == 0 || r.remaining() != key_len {
         return Err(Error::InvalidImportToken);
     }
-    let wrapping_private_key = Zeroizing::new(r.take(key_len)?.to_vec());
+    let mut wrapping_private_key = Zeroizing::new(Vec::with_capacity(key_len + 1));
+    if version == PAYLOAD_VERSION_PKCS8 {
+        wrapping_private_key.push(KEY_TAG_PKCS8);
+    }
+    wrapping_private_key.extend_from_slice(r.take(key_len)?);
     Ok(TokenClaims {
         token_id,
         key_arn,
@@ -818,7 +832,7 @@ mod tests {
         let c = claims(&mut rng);
         let p = encode_payload(&c).unwrap();
         assert_eq!(p.len(), PAYLOAD_FIXED_LEN + ARN.len() + 40);
-        assert_eq!(p[0], 0x01);
+        assert_eq!(p[0], 0x02);
         assert_eq!(&p[1..17], c.token_id().as_bytes());
         assert_eq!(&p[17..19], &(ARN.len() as u16).to_be_bytes());
         let mut o = 19 + ARN.len();
@@ -846,7 +860,7 @@ mod tests {
         let mut short = good.to_vec();
         short.pop();
         let mut bad_version = good.to_vec();
-        bad_version[0] = 2;
+        bad_version[0] = 3;
         let o = 19 + ARN.len();
         let mut bad_alg = good.to_vec();
         bad_alg[o] = 0;

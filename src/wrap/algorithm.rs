@@ -20,6 +20,7 @@ const KWP_MIN_LEN: usize = 16;
 /// Admission shared by both directions: refuses SM2PKE and SM2 keys, and PKCS#1 v1.5 unless
 /// the policy enables it.
 fn admit(
+    provider: &dyn WrappingProvider,
     algorithm: WrappingAlgorithm,
     spec: WrappingKeySpec,
     policy: &WrapPolicy,
@@ -31,7 +32,26 @@ fn admit(
     if algorithm == WrappingAlgorithm::RsaesPkcs1V15 && !policy.legacy_rsaes_pkcs1_v1_5_allowed() {
         return Err(compat::legacy_refused());
     }
+    check_provider_supports(provider, algorithm)?;
     Ok(padding)
+}
+
+/// `UnsupportedOperationException` when `provider` does not offer the RSA padding that
+/// `algorithm` needs (the AWS-LC provider has no PKCS#1 v1.5). SM2PKE passes here; it is
+/// refused elsewhere.
+pub fn check_provider_supports(
+    provider: &dyn WrappingProvider,
+    algorithm: WrappingAlgorithm,
+) -> Result<(), Error> {
+    match compat::rsa_padding(algorithm) {
+        Some(padding) if !provider.supports_padding(padding) => {
+            Err(Error::UnsupportedOperation(format!(
+                "{algorithm} is not supported by the {} wrapping provider.",
+                provider.name()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn wrap(
@@ -42,7 +62,7 @@ pub(super) fn wrap(
     rng: &mut dyn CryptoRng,
 ) -> Result<Vec<u8>, Error> {
     let spec = key.spec();
-    let padding = admit(algorithm, spec, policy)?;
+    let padding = admit(key.provider(), algorithm, spec, policy)?;
     let max = compat::max_material_len(algorithm, spec).ok_or(Error::Internal)?;
     if material.is_empty() {
         return Err(Error::Validation(
@@ -79,7 +99,7 @@ pub(super) fn unwrap(
     rng: &mut dyn CryptoRng,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     let spec = key.spec();
-    let padding = admit(algorithm, spec, policy)?;
+    let padding = admit(key.provider(), algorithm, spec, policy)?;
     let k = spec.modulus_len().ok_or(Error::Internal)?;
     let ops = key.ops();
 

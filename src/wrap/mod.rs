@@ -16,9 +16,12 @@
 //! the same whatever the cause.
 
 mod algorithm;
+#[cfg(feature = "aws-lc")]
+pub mod awslc;
 pub mod compat;
 mod provider;
 pub mod rustcrypto;
+mod token_encoding;
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,13 +32,30 @@ use zeroize::Zeroizing;
 use crate::error::Error;
 use crate::names::{WrappingAlgorithm, WrappingKeySpec};
 
-pub use algorithm::{aes_kwp_unwrap, aes_kwp_wrap};
+pub use algorithm::{aes_kwp_unwrap, aes_kwp_wrap, check_provider_supports};
 pub use compat::{check_compatible, is_compatible, max_material_len, valid_pairs};
 pub use provider::{RsaPadding, WrappingPrivateKeyOps, WrappingProvider, WrappingPublicKeyOps};
 
 /// The default provider: pure Rust (`rsa` 0.10 and `aes-kw`).
 pub fn default_provider() -> &'static dyn WrappingProvider {
     &rustcrypto::RUSTCRYPTO
+}
+
+/// The AWS-LC provider (feature `aws-lc`): a faster RSA private operation, with randomness
+/// drawn inside AWS-LC and no `RSAES_PKCS1_V1_5`; see [`awslc`].
+#[cfg(feature = "aws-lc")]
+pub fn aws_lc_provider() -> &'static dyn WrappingProvider {
+    &awslc::AWS_LC
+}
+
+/// Every provider compiled into this build, the default first: `rustcrypto`, then `aws-lc`
+/// when that feature is on. Tests and benchmarks run over this list.
+pub fn available_providers() -> Vec<&'static dyn WrappingProvider> {
+    vec![
+        default_provider(),
+        #[cfg(feature = "aws-lc")]
+        aws_lc_provider(),
+    ]
 }
 
 /// Which wrapping algorithms a caller accepts beyond the supported ones.
@@ -244,6 +264,26 @@ impl WrappingPrivateKey {
     /// the process.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.inner.to_pkcs8_der()
+    }
+
+    /// The private key in the form an import token carries it: compact and cheap to load
+    /// again with [`WrappingPrivateKey::from_token_encoding_with`]. Zeroized on drop; seal it
+    /// before it leaves the process. The encoding is the same for every provider, so a token
+    /// issued by one service instance opens on another whatever provider either uses.
+    pub fn to_token_encoding(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        token_encoding::encode(self)
+    }
+
+    /// Loads a key written by [`WrappingPrivateKey::to_token_encoding`] with `provider`.
+    /// Anything malformed is a `ValidationException` with no detail.
+    pub fn from_token_encoding_with(
+        provider: &'static dyn WrappingProvider,
+        bytes: &[u8],
+    ) -> Result<WrappingPrivateKey, Error> {
+        Ok(WrappingPrivateKey {
+            inner: Arc::from(token_encoding::decode(provider, bytes)?),
+            provider,
+        })
     }
 
     /// The provider-level key, for backends and tests.

@@ -50,6 +50,14 @@ pub trait WrappingProvider: Send + Sync + fmt::Debug {
     /// A short name for logs and `Debug` output (for example `"rustcrypto"`).
     fn name(&self) -> &'static str;
 
+    /// Whether this provider offers `padding` at all. The wrapping algorithms answer
+    /// `UnsupportedOperationException` for an algorithm whose padding is not offered, before
+    /// any cryptography. The default offers all three.
+    fn supports_padding(&self, padding: RsaPadding) -> bool {
+        let _ = padding;
+        true
+    }
+
     /// Generates an RSA key pair of the given spec with public exponent 65537.
     ///
     /// SM2 gives [`Error::UnsupportedOperation`].
@@ -70,6 +78,21 @@ pub trait WrappingProvider: Send + Sync + fmt::Debug {
     /// Parses a DER SubjectPublicKeyInfo `rsaEncryption` public key whose modulus is exactly
     /// 2048, 3072 or 4096 bits.
     fn load_public_key_spki_der(&self, der: &[u8]) -> Result<Box<dyn WrappingPublicKeyOps>, Error>;
+
+    /// Loads a private key from the form an import token carries it (see
+    /// [`WrappingPrivateKey::to_token_encoding`](super::WrappingPrivateKey::to_token_encoding)).
+    /// The default reads every encoding the crate writes, converting to PKCS#8 where needed;
+    /// a provider overrides it to read its own compact form without that detour. Malformed
+    /// input is [`Error::Validation`].
+    fn load_private_key_token_encoding(
+        &self,
+        bytes: &[u8],
+    ) -> Result<Box<dyn WrappingPrivateKeyOps>, Error> {
+        match super::token_encoding::to_pkcs8(bytes)? {
+            super::token_encoding::Pkcs8::Borrowed(der) => self.load_private_key_pkcs8_der(der),
+            super::token_encoding::Pkcs8::Owned(der) => self.load_private_key_pkcs8_der(&der),
+        }
+    }
 
     /// AES Key Wrap with Padding (RFC 5649, default alternative IV) of `plaintext` under `kek`
     /// (16, 24 or 32 bytes). `plaintext` must not be empty.
@@ -117,6 +140,13 @@ pub trait WrappingPrivateKeyOps: Send + Sync + fmt::Debug {
 
     /// The private key as unencrypted PKCS#8 DER, in a zeroizing buffer.
     fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, Error>;
+
+    /// The private key in the form an import token carries it. The default is PKCS#8 behind
+    /// the tag byte `0x01`; a provider may write a cheaper form that every provider's
+    /// [`WrappingProvider::load_private_key_token_encoding`] still reads.
+    fn to_token_encoding(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        super::token_encoding::pkcs8_form(&self.to_pkcs8_der()?)
+    }
 
     /// Decrypts `ciphertext`, which must be exactly `k` bytes, blinding the private operation
     /// with `rng`. Every failure is [`Error::InvalidCiphertext`]. With

@@ -96,6 +96,23 @@ impl WrappingProvider for RustCryptoProvider {
         Ok(Box::new(RcPublicKey { key, spec, spki }))
     }
 
+    /// Reads the component form without DER decoding; other forms as the default does.
+    fn load_private_key_token_encoding(
+        &self,
+        bytes: &[u8],
+    ) -> Result<Box<dyn WrappingPrivateKeyOps>, Error> {
+        match super::token_encoding::rsa_from_components(bytes) {
+            Some(key) => Ok(Box::new(RcPrivateKey::new(
+                key?,
+                Error::Validation("The wrapping private key encoding is malformed.".to_owned()),
+            )?)),
+            None => match super::token_encoding::to_pkcs8(bytes)? {
+                super::token_encoding::Pkcs8::Borrowed(der) => self.load_private_key_pkcs8_der(der),
+                super::token_encoding::Pkcs8::Owned(der) => self.load_private_key_pkcs8_der(&der),
+            },
+        }
+    }
+
     fn aes_kwp_wrap(&self, kek: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         if plaintext.is_empty() {
             return Err(Error::Validation(
@@ -214,6 +231,11 @@ impl WrappingPrivateKeyOps for RcPrivateKey {
             .to_pkcs8_der()
             .map(|doc| doc.to_bytes())
             .map_err(|_| Error::Internal)
+    }
+
+    /// The component form (`n, e, d, p, q`): nothing to compute, unlike PKCS#8.
+    fn to_token_encoding(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        super::token_encoding::components_form(&self.key)
     }
 
     fn rsa_decrypt(

@@ -1,0 +1,271 @@
+//! The import operations end to end, per provider and wrapping key spec, next to the bare RSA
+//! private operation of the same size measured in the same run (the overhead yardstick), and
+//! the parts of the overhead: loading the token's wrapping key, token seal/open, material checks.
+//!
+//! Ids: `rsa_private_op/<provider>/<spec>`, `import_key_material/<provider>/<spec>/<material>`,
+//! `import_parts/load_token_key/<provider>/<spec>`, `token/{seal,open}/<spec>`,
+//! `material_validation/<material>`, `get_parameters_for_import/warm_pool/<provider>/<spec>`.
+//! GetParametersForImport from an empty pool is key generation: see the `keygen` bench.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{SPECS, materials, private_key, public_key, rng};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use kms_import::import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
+use kms_import::key_id::{KeyContext, KeyId};
+use kms_import::material::validate_material;
+use kms_import::pool::WrappingKeyPool;
+use kms_import::record::{CreateKeyParams, KeyRecord};
+use kms_import::token::{SealingKey, SealingKeys, TokenClaims};
+use kms_import::wrap::{self, RsaPadding, WrapPolicy, WrappingProvider};
+use kms_import::{KeyMaterial, KeySpec, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec};
+use time::OffsetDateTime;
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time")
+}
+
+fn context() -> KeyContext {
+    KeyContext::new("aws", "us-east-1", "111122223333").expect("context")
+}
+
+fn service(provider: &'static dyn WrappingProvider) -> ImportService {
+    let sealing = SealingKeys::new(SealingKey::generate(&mut rng(10)));
+    ImportService::new(context(), sealing).with_provider(provider)
+}
+
+fn record(key_spec: KeySpec) -> KeyRecord {
+    let usage = key_spec.default_key_usage().unwrap_or(KeyUsage::SignVerify);
+    KeyRecord::create(
+        &context(),
+        KeyId::random(&mut rng(11)),
+        CreateKeyParams {
+            key_spec,
+            key_usage: Some(usage),
+            origin: Origin::External,
+            description: None,
+        },
+        now(),
+    )
+    .expect("record")
+}
+
+/// The algorithm the end-to-end import uses for a material: OAEP-SHA-256 when the material fits
+/// in one RSA block under `spec`, else RSA_AES_KEY_WRAP_SHA_256.
+fn algorithm_for(key_spec: KeySpec, spec: WrappingKeySpec) -> Option<WrappingAlgorithm> {
+    [
+        WrappingAlgorithm::RsaesOaepSha256,
+        WrappingAlgorithm::RsaAesKeyWrapSha256,
+    ]
+    .into_iter()
+    .find(|&alg| wrap::is_compatible(key_spec, alg, spec, &WrapPolicy::new()))
+}
+
+fn rsa_private_op(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rsa_private_op");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500));
+    for provider in wrap::available_providers() {
+        for spec in SPECS {
+            let sk = private_key(provider, spec);
+            let mut r = rng(1);
+            let ct = public_key(provider, spec)
+                .ops()
+                .rsa_encrypt(RsaPadding::OaepSha256, &[7u8; 32], &mut r)
+                .expect("encrypt");
+            group.bench_function(format!("{}/{spec}", provider.name()), |b| {
+                b.iter(|| {
+                    sk.ops()
+                        .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), &mut r)
+                        .expect("decrypt")
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn import_key_material(c: &mut Criterion) {
+    let mut group = c.benchmark_group("import_key_material");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500));
+    let materials = materials();
+    for provider in wrap::available_providers() {
+        let service = service(provider);
+        for spec in SPECS {
+            for m in materials
+                .iter()
+                .filter(|m| matches!(m.name, "sym32" | "rsa4096_pkcs8"))
+            {
+                let Some(alg) = algorithm_for(m.key_spec, spec) else {
+                    continue;
+                };
+                let mut r = rng(20);
+                let mut fresh = record(m.key_spec);
+                let mut pool = WrappingKeyPool::new();
+                pool.insert(private_key(provider, spec));
+                let key_id = fresh.key_id().to_string();
+                let params = service
+                    .get_parameters_for_import(
+                        &mut fresh,
+                        &GetParametersForImportRequest {
+                            key_id,
+                            wrapping_algorithm: alg,
+                            wrapping_key_spec: spec,
+                        },
+                        &mut pool,
+                        now(),
+                        &mut r,
+                    )
+                    .expect("parameters");
+                let wrapped = public_key(provider, spec)
+                    .wrap(alg, &m.bytes, &WrapPolicy::new(), &mut r)
+                    .expect("wrap");
+                let request = ImportKeyMaterialRequest::new(
+                    fresh.arn().to_string(),
+                    params.import_token.as_bytes().to_vec(),
+                    wrapped,
+                )
+                .expires_at(now() + time::Duration::days(30));
+                group.bench_function(format!("{}/{spec}/{}", provider.name(), m.name), |b| {
+                    b.iter_batched_ref(
+                        || fresh.clone(),
+                        |rec| {
+                            service
+                                .import_key_material(rec, &request, now(), &mut r)
+                                .expect("import")
+                        },
+                        BatchSize::SmallInput,
+                    )
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+fn import_parts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("import_parts");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    for provider in wrap::available_providers() {
+        for spec in SPECS {
+            let encoded = private_key(provider, spec)
+                .to_token_encoding()
+                .expect("encoding");
+            group.bench_function(format!("load_token_key/{}/{spec}", provider.name()), |b| {
+                b.iter(|| {
+                    wrap::WrappingPrivateKey::from_token_encoding_with(
+                        provider,
+                        black_box(&encoded),
+                    )
+                    .expect("load")
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn token(c: &mut Criterion) {
+    let mut group = c.benchmark_group("token");
+    group
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(1));
+    let keys = SealingKeys::new(SealingKey::generate(&mut rng(30)));
+    let arn = record(KeySpec::SymmetricDefault).arn().to_string();
+    for spec in SPECS {
+        let mut r = rng(31);
+        let encoded = private_key(wrap::default_provider(), spec)
+            .to_token_encoding()
+            .expect("encoding");
+        let claims = TokenClaims::new(
+            arn.clone(),
+            WrappingAlgorithm::RsaesOaepSha256,
+            spec,
+            encoded,
+            now(),
+            &mut r,
+        )
+        .expect("claims");
+        let sealed = keys.seal(&claims, &mut r).expect("seal");
+        group.bench_function(format!("seal/{spec}"), |b| {
+            b.iter(|| keys.seal(black_box(&claims), &mut r).expect("seal"))
+        });
+        group.bench_function(format!("open/{spec}"), |b| {
+            b.iter(|| {
+                keys.open(black_box(sealed.as_bytes()), &arn, now())
+                    .expect("open")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn material_validation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("material_validation");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    for m in materials() {
+        let material = KeyMaterial::new(m.bytes.clone());
+        group.bench_function(m.name, |b| {
+            b.iter(|| validate_material(m.key_spec, black_box(&material)).expect("valid"))
+        });
+    }
+    group.finish();
+}
+
+fn get_parameters_warm_pool(c: &mut Criterion) {
+    let mut group = c.benchmark_group("get_parameters_for_import");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    for provider in wrap::available_providers() {
+        let service = service(provider);
+        for spec in SPECS {
+            let key = private_key(provider, spec);
+            let fresh = record(KeySpec::SymmetricDefault);
+            let request = GetParametersForImportRequest {
+                key_id: fresh.key_id().to_string(),
+                wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+                wrapping_key_spec: spec,
+            };
+            let mut r = rng(40);
+            group.bench_function(format!("warm_pool/{}/{spec}", provider.name()), |b| {
+                b.iter_batched_ref(
+                    || {
+                        let mut pool = WrappingKeyPool::new();
+                        pool.insert(key.clone());
+                        (fresh.clone(), pool)
+                    },
+                    |(rec, pool)| {
+                        service
+                            .get_parameters_for_import(rec, &request, pool, now(), &mut r)
+                            .expect("parameters")
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    rsa_private_op,
+    import_key_material,
+    import_parts,
+    token,
+    material_validation,
+    get_parameters_warm_pool
+);
+criterion_main!(benches);
