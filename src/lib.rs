@@ -14,6 +14,9 @@
 
 pub mod error;
 pub mod expiration;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod import;
 pub mod key_id;
 pub mod material;

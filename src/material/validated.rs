@@ -6,7 +6,7 @@ use std::fmt;
 use hmac::{Hmac, KeyInit, Mac};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::KeyMaterial;
 use super::ecc_key::EccKey;
@@ -105,10 +105,14 @@ pub fn validate_material(
     let bytes = material.expose_secret();
     let key = match spec {
         KeySpec::SymmetricDefault => {
-            let raw: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| Fault::Length.into_error(spec))?;
-            UsableKey::Symmetric(SymmetricKey(Zeroizing::new(raw)))
+            if bytes.len() != 32 {
+                return Err(Fault::Length.into_error(spec));
+            }
+            // Copied straight into the zeroizing buffer: no stack copy of the key is left
+            // behind by a move.
+            let mut key = SymmetricKey(Zeroizing::new([0u8; 32]));
+            key.0.copy_from_slice(bytes);
+            UsableKey::Symmetric(key)
         }
         KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
             let (min, alg) = match spec {
@@ -183,6 +187,28 @@ impl SymmetricKey {
         &self.0
     }
 }
+
+// The key sits in a `Zeroizing` buffer.
+impl ZeroizeOnDrop for SymmetricKey {}
+
+// Every variant's secret wipes itself on drop: `SymmetricKey` and the HMAC key are
+// `Zeroizing`, and the RSA and ECDSA keys of the `rsa` and `ecdsa` crates are `ZeroizeOnDrop`
+// (checked at compile time below).
+impl ZeroizeOnDrop for ValidatedMaterial {}
+
+const _: () = {
+    fn zeroize_on_drop<T: ZeroizeOnDrop>() {}
+    #[allow(dead_code)]
+    fn secrets_of_validated_material() {
+        zeroize_on_drop::<SymmetricKey>();
+        zeroize_on_drop::<Zeroizing<Vec<u8>>>();
+        zeroize_on_drop::<rsa::RsaPrivateKey>();
+        zeroize_on_drop::<p256::ecdsa::SigningKey>();
+        zeroize_on_drop::<p384::ecdsa::SigningKey>();
+        zeroize_on_drop::<p521::ecdsa::SigningKey>();
+        zeroize_on_drop::<k256::ecdsa::SigningKey>();
+    }
+};
 
 impl fmt::Debug for SymmetricKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

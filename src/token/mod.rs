@@ -601,6 +601,9 @@ impl TokenClaims {
     }
 }
 
+// The only secret, the wrapping private key, sits in a `Zeroizing` buffer.
+impl ZeroizeOnDrop for TokenClaims {}
+
 impl fmt::Debug for TokenClaims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenClaims")

@@ -9,7 +9,7 @@ use std::fmt;
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 /// A blob whose content is customer data the protocol marks as sensitive (`Plaintext`,
 /// `Message`): zeroized on drop, and `Debug` prints `<redacted>`.
@@ -46,6 +46,8 @@ impl From<Zeroizing<Vec<u8>>> for SensitiveBlob {
         SensitiveBlob(bytes)
     }
 }
+
+impl ZeroizeOnDrop for SensitiveBlob {}
 
 impl fmt::Debug for SensitiveBlob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

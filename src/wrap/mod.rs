@@ -27,7 +27,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rand_core::CryptoRng;
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
 use crate::names::{WrappingAlgorithm, WrappingKeySpec};
@@ -325,6 +325,11 @@ impl WrappingPrivateKey {
         algorithm::unwrap(self, algorithm, ciphertext, policy, rng)
     }
 }
+
+// Providers zeroize their keys on drop (a `WrappingPrivateKeyOps` requirement; the default
+// provider holds an `rsa::RsaPrivateKey`, which is `ZeroizeOnDrop`). Clones share one key,
+// wiped when the last clone drops.
+impl ZeroizeOnDrop for WrappingPrivateKey {}
 
 impl fmt::Debug for WrappingPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
