@@ -14,6 +14,8 @@
 //! store.put_if_revision(record);                                    // compare-and-swap
 //! ```
 
+mod issued_keys;
+
 use std::fmt;
 
 use rand_core::CryptoRng;
@@ -35,18 +37,32 @@ use crate::wrap::{
     WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible, check_provider_supports,
 };
 
+use issued_keys::IssuedKeyCache;
+pub use issued_keys::IssuedKeyCacheStats;
+
 /// AWS's limit on `EncryptedKeyMaterial`, in bytes.
 pub const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
 
 /// The service-wide settings of the import operations: where keys live (partition, Region,
 /// account), the import-token sealing keys, the wrapping backend and the policies.
+///
+/// The service also keeps, in memory, the wrapping keys of the tokens it issued (at most
+/// [`DEFAULT_ISSUED_KEY_CACHE_CAPACITY`] by default; see
+/// [`with_issued_key_cache`](Self::with_issued_key_cache)). ImportKeyMaterial on the instance
+/// that issued a token then skips loading the key from the token. This is only a shortcut:
+/// tokens stay self-contained, so any instance with the same sealing keys still opens any
+/// token. The service is `Sync`; share it by reference across threads.
 pub struct ImportService {
     context: KeyContext,
     sealing_keys: SealingKeys,
     provider: &'static dyn WrappingProvider,
     wrap_policy: WrapPolicy,
     disabled_import_policy: DisabledImportPolicy,
+    issued_keys: IssuedKeyCache,
 }
+
+/// How many issued wrapping keys an [`ImportService`] keeps unless told otherwise.
+pub const DEFAULT_ISSUED_KEY_CACHE_CAPACITY: usize = IssuedKeyCache::DEFAULT_CAPACITY;
 
 impl ImportService {
     /// Settings with the default wrapping backend ([`crate::wrap::default_provider`]), the
@@ -59,13 +75,32 @@ impl ImportService {
             provider: crate::wrap::default_provider(),
             wrap_policy: WrapPolicy::default(),
             disabled_import_policy: DisabledImportPolicy::default(),
+            issued_keys: IssuedKeyCache::new(DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
         }
     }
 
-    /// Uses another wrapping backend.
+    /// Uses another wrapping backend. Empties the cache of issued keys, whose keys belong to
+    /// the previous backend.
     pub fn with_provider(mut self, provider: &'static dyn WrappingProvider) -> ImportService {
         self.provider = provider;
+        self.issued_keys = IssuedKeyCache::new(self.issued_keys.stats().capacity);
         self
+    }
+
+    /// Keeps the wrapping keys of at most `capacity` issued, unexpired and not yet used tokens
+    /// in memory (default [`DEFAULT_ISSUED_KEY_CACHE_CAPACITY`]); 0 turns the cache off. When
+    /// the cache is full, the entry whose token expires first goes. Each entry is a shared
+    /// handle to a key the pool already produced, a few kilobytes at RSA_4096. Replaces (and
+    /// so empties) the current cache.
+    pub fn with_issued_key_cache(mut self, capacity: usize) -> ImportService {
+        self.issued_keys = IssuedKeyCache::new(capacity);
+        self
+    }
+
+    /// Counts of the cache of issued wrapping keys (entries, capacity, hits, misses), for
+    /// metrics. Hits and misses are counted only while the cache is on.
+    pub fn issued_key_cache_stats(&self) -> IssuedKeyCacheStats {
+        self.issued_keys.stats()
     }
 
     /// Sets the wrap policy (for example to accept the legacy RSAES_PKCS1_V1_5).
@@ -165,6 +200,7 @@ impl ImportService {
             rng,
         )?;
         let import_token = self.sealing_keys.seal(&claims, rng)?;
+        self.issued_keys.insert(&claims, &key, now);
         Ok(GetParametersForImportResponse {
             key_id: record.arn().clone(),
             public_key: key.public_key_spki_der().to_vec(),
@@ -196,6 +232,10 @@ impl ImportService {
     /// On success the material is recorded with its expiration, the key state moves (to
     /// Enabled from PendingImport once all its material is present; a Disabled key stays
     /// Disabled unless the service's policy says otherwise), and the token is used up.
+    ///
+    /// The wrapping key comes from the service's cache of issued keys when this instance issued
+    /// the token (the entry is dropped once the import succeeds), else from the token itself;
+    /// the result and the errors are the same either way.
     pub fn import_key_material(
         &self,
         record: &mut KeyRecord,
@@ -231,11 +271,14 @@ impl ImportService {
             claims.wrapping_key_spec(),
             &self.wrap_policy,
         )?;
-        let wrapping_key = WrappingPrivateKey::from_token_encoding_with(
-            self.provider,
-            claims.wrapping_private_key(),
-        )
-        .map_err(|_| Error::InvalidImportToken)?;
+        let wrapping_key = match self.issued_keys.get(&claims) {
+            Some(key) => key,
+            None => WrappingPrivateKey::from_token_encoding_with(
+                self.provider,
+                claims.wrapping_private_key(),
+            )
+            .map_err(|_| Error::InvalidImportToken)?,
+        };
         if wrapping_key.spec() != claims.wrapping_key_spec() {
             return Err(Error::InvalidImportToken);
         }
@@ -264,6 +307,7 @@ impl ImportService {
         )?;
         next.consume_token(&claims, now)?;
         *record = next;
+        self.issued_keys.remove(&claims.token_id());
         Ok(ImportKeyMaterialResponse {
             key_id: record.arn().clone(),
             key_material_id,
@@ -337,6 +381,7 @@ impl fmt::Debug for ImportService {
             .field("provider", &self.provider.name())
             .field("wrap_policy", &self.wrap_policy)
             .field("disabled_import_policy", &self.disabled_import_policy)
+            .field("issued_key_cache", &self.issued_keys)
             .finish()
     }
 }
