@@ -14,10 +14,14 @@
 //! Options: `--legacy` also runs RSAES_PKCS1_V1_5 (the explicit opt-in), `--spec <KEY_SPEC>`
 //! runs one key spec only.
 
+#[path = "common/material.rs"]
+mod common_material;
+
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
+use common_material::generate_material;
 use getrandom::SysRng;
 use kms_import::import::{
     DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
@@ -33,9 +37,7 @@ use kms_import::wrap::{
     valid_pairs,
 };
 use kms_import::{Error, KeySpec, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
-use p256::elliptic_curve::Generate;
 use rand_core::{Rng, UnwrapErr};
-use rsa::pkcs8::EncodePrivateKey;
 use time::{Duration, OffsetDateTime};
 
 type OsRng = UnwrapErr<SysRng>;
@@ -133,8 +135,8 @@ fn run(options: &Options) -> Result<usize, Error> {
                 spec,
                 algorithm,
                 wrapping_key_spec,
-                &material,
-                &other,
+                material.expose_secret(),
+                other.expose_secret(),
                 &mut rng,
             ) {
                 Ok(line) => println!("{line}"),
@@ -327,39 +329,4 @@ fn symmetric_round_trip(key: &[u8; 32], message: &[u8], rng: &mut OsRng) -> Resu
         .decrypt_inout_detached(&nonce, b"", buffer.as_mut_slice().into(), &tag)
         .map_err(|_| Error::Internal)?;
     Ok(buffer == message)
-}
-
-/// Fresh material of the kind each key spec takes: raw bytes for symmetric and HMAC keys,
-/// PKCS#8 DER for RSA and ECC keys.
-fn generate_material(spec: KeySpec, rng: &mut OsRng) -> Result<Vec<u8>, Error> {
-    let raw = |len: usize, rng: &mut OsRng| {
-        let mut bytes = vec![0u8; len];
-        rng.fill_bytes(&mut bytes);
-        bytes
-    };
-    let der = |doc: Result<pkcs8::SecretDocument, pkcs8::Error>| {
-        doc.map(|d| d.as_bytes().to_vec())
-            .map_err(|_| Error::Internal)
-    };
-    Ok(match spec {
-        KeySpec::SymmetricDefault => raw(32, rng),
-        KeySpec::Hmac224 => raw(28, rng),
-        KeySpec::Hmac256 => raw(32, rng),
-        KeySpec::Hmac384 => raw(48, rng),
-        KeySpec::Hmac512 => raw(64, rng),
-        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-            let bits = spec.rsa_bits().ok_or(Error::Internal)?;
-            let key = rsa::RsaPrivateKey::new(rng, bits).map_err(|_| Error::Internal)?;
-            der(key.to_pkcs8_der())?
-        }
-        KeySpec::EccNistP256 => der(p256::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        KeySpec::EccNistP384 => der(p384::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        KeySpec::EccNistP521 => der(p521::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        KeySpec::EccSecgP256k1 => der(k256::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        _ => {
-            return Err(Error::UnsupportedOperation(format!(
-                "{spec} is not importable"
-            )));
-        }
-    })
 }

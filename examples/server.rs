@@ -20,6 +20,9 @@
 //! SYMMETRIC_DEFAULT ciphertexts use this server's own envelope (AES-256-GCM; see
 //! [`Envelope`]), not AWS's format: they decrypt here only.
 
+#[path = "common/material.rs"]
+mod common_material;
+
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -31,6 +34,7 @@ use std::time::Duration as StdDuration;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Key as GcmKey, Nonce as GcmNonce, Tag as GcmTag};
+use common_material::generate_material;
 use getrandom::SysRng;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -53,9 +57,7 @@ use kms_import::{
     Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
     WrappingKeySpec, validate_material,
 };
-use p256::elliptic_curve::Generate;
-use rand_core::{CryptoRng, Rng, UnwrapErr};
-use rsa::pkcs8::EncodePrivateKey;
+use rand_core::{CryptoRng, UnwrapErr};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -414,41 +416,6 @@ fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
         current_key_material_id: record.current_key_material_id(),
         pending_deletion_window_in_days: None,
     }
-}
-
-/// Material for an AWS_KMS key, made here with the same crates the importer validates with.
-fn generate_material(spec: KeySpec, rng: &mut OsRng) -> Result<KeyMaterial, Error> {
-    let raw = |len: usize, rng: &mut OsRng| {
-        let mut bytes = vec![0u8; len];
-        rng.fill_bytes(&mut bytes);
-        bytes
-    };
-    let der = |doc: Result<pkcs8::SecretDocument, pkcs8::Error>| {
-        doc.map(|d| d.as_bytes().to_vec())
-            .map_err(|_| Error::Internal)
-    };
-    let bytes = match spec {
-        KeySpec::SymmetricDefault => raw(32, rng),
-        KeySpec::Hmac224 => raw(28, rng),
-        KeySpec::Hmac256 => raw(32, rng),
-        KeySpec::Hmac384 => raw(48, rng),
-        KeySpec::Hmac512 => raw(64, rng),
-        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-            let bits = spec.rsa_bits().ok_or(Error::Internal)?;
-            let key = rsa::RsaPrivateKey::new(rng, bits).map_err(|_| Error::Internal)?;
-            der(key.to_pkcs8_der())?
-        }
-        KeySpec::EccNistP256 => der(p256::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        KeySpec::EccNistP384 => der(p384::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        KeySpec::EccNistP521 => der(p521::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        KeySpec::EccSecgP256k1 => der(k256::SecretKey::generate_from_rng(rng).to_pkcs8_der())?,
-        _ => {
-            return Err(Error::UnsupportedOperation(format!(
-                "KeySpec {spec} is not supported by this server."
-            )));
-        }
-    };
-    Ok(KeyMaterial::new(bytes))
 }
 
 fn wrong_usage(record: &KeyRecord, op: &str) -> Error {

@@ -283,14 +283,14 @@ impl ImportService {
             return Err(Error::InvalidImportToken);
         }
 
-        let plaintext = wrapping_key.unwrap(
+        let mut plaintext = wrapping_key.unwrap(
             claims.wrapping_algorithm(),
             &request.encrypted_key_material,
             &self.wrap_policy,
             rng,
         )?;
-        let material = KeyMaterial::from_zeroizing(&plaintext);
-        drop(plaintext);
+        // Moves the buffer into the zeroizing material: no second copy of the secret.
+        let material = KeyMaterial::new(std::mem::take(&mut *plaintext));
         validate_material(record.key_spec(), &material)?;
 
         let mut next = record.clone();
