@@ -1,35 +1,50 @@
 #!/usr/bin/env bash
-# Side-by-side unwrap timing: the crate (every provider compiled in) against OpenSSL, on the same
-# fixture keys and the same fresh RSAES_OAEP_SHA_256 ciphertexts, in one run.
+# Side-by-side unwrap timing: the crate against OpenSSL, on the same fixture keys and the same
+# fresh RSAES_OAEP_SHA_256 ciphertexts, in one run.
 #
 #   scripts/compare_openssl.sh [N]      # N ciphertexts per key size (default 40)
 #
-# Env: CPU (default 0) pins every timed process with taskset; ROUNDS (default 5) passes of the
-# crate over the ciphertexts; FEATURES (default aws-lc) for the crate's build; SPEED_SECONDS
+# Env: CPU (default 0) pins every timed process with taskset; REPEAT (default 3) rounds, each
+# measuring everything once, so that drift on a shared machine hits both sides alike; ROUNDS
+# (default 2) passes of the in-process crate over the ciphertexts per round; SPEED_SECONDS
 # (default 3) for `openssl speed`.
 #
-# Prints, per key size: the crate's median unwrap per provider (in-process, no process start),
-# `openssl pkeyutl -decrypt` per invocation (including process start), `openssl speed`'s
-# private-key operation time, and the ratios crate / openssl speed.
+# Measured per key size, in every round:
+#   crate      the crate's unwrap, in process (no process start), median per provider
+#              (pure Rust and AWS-LC, both compiled in);
+#   speed      `openssl speed`'s RSA private-key operation time (sign: the same exponentiation);
+#   pkeyutl    `openssl pkeyutl -decrypt`, median per invocation (process start, key load, one
+#              private operation);
+#   example    the `unwrap` example, median per invocation, built once without and once with
+#              `--features aws-lc` (process start, key load, one private operation).
+# The summary gives the median over the rounds of each time and of each round's ratios
+# crate / speed and example / pkeyutl. Every output is checked against its plaintext.
 set -euo pipefail
 
 N=${1:-40}
 CPU=${CPU:-0}
-ROUNDS=${ROUNDS:-5}
-FEATURES=${FEATURES:-aws-lc}
+REPEAT=${REPEAT:-3}
+ROUNDS=${ROUNDS:-2}
 SPEED_SECONDS=${SPEED_SECONDS:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=$ROOT/tests/data
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 PIN=(taskset -c "$CPU")
-
+SIZES=(2048 3072 4096)
+BACKENDS=(rustcrypto aws-lc)
 OAEP=(-pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256)
 
-echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(openssl version)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# N=$N ciphertexts per size, crate rounds=$ROUNDS, pinned to CPU $CPU"
+# Every measurement is appended to $RESULTS as "<round> <what> <backend|-> <bits> <us>".
+RESULTS=$WORK/results.txt
+: >"$RESULTS"
 
-for bits in 2048 3072 4096; do
+median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(openssl version)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# N=$N ciphertexts per size, $REPEAT rounds, crate passes per round=$ROUNDS, pinned to CPU $CPU"
+
+for bits in "${SIZES[@]}"; do
   cp "$DATA/wrapping_rsa_$bits.pk8.der" "$WORK/rsa_$bits.pk8.der"
   for ((i = 0; i < N; i++)); do
     openssl rand -out "$WORK/pt_${bits}_$i.bin" 32
@@ -38,40 +53,89 @@ for bits in 2048 3072 4096; do
   done
 done
 
-# The crate: one process, every provider, every ciphertext checked against its plaintext.
-(cd "$ROOT" && cargo bench --quiet --features "$FEATURES" --bench unwrap_files --no-run 2>/dev/null)
-crate_out=$(cd "$ROOT" && COMPARE_DIR=$WORK COMPARE_ROUNDS=$ROUNDS "${PIN[@]}" \
-  cargo bench --quiet --features "$FEATURES" --bench unwrap_files 2>/dev/null)
-echo "$crate_out"
+# Builds first, so that no compiler runs while anything is timed.
+(cd "$ROOT" && cargo build --quiet --release --example unwrap 2>/dev/null)
+cp "$ROOT/target/release/examples/unwrap" "$WORK/unwrap-rustcrypto"
+(cd "$ROOT" && cargo build --quiet --release --features aws-lc --example unwrap 2>/dev/null)
+cp "$ROOT/target/release/examples/unwrap" "$WORK/unwrap-aws-lc"
+(cd "$ROOT" && cargo bench --quiet --features aws-lc --bench unwrap_files --no-run 2>/dev/null)
 
-# OpenSSL CLI: N invocations per size, wall time including process start.
-declare -A cli_us
-for bits in 2048 3072 4096; do
-  start=$(date +%s%N)
+# Times one command per ciphertext of a size and prints the median wall time per invocation, in
+# microseconds. The clock is bash's own EPOCHREALTIME (no process, no subshell), read just
+# around the command, so checking the output is not counted.
+# Usage: per_invocation <bits> <input flag> <output flag> <command...>
+per_invocation() {
+  local bits=$1 in_flag=$2 out_flag=$3
+  shift 3
+  local t0 t1
+  : >"$WORK/times.txt"
   for ((i = 0; i < N; i++)); do
-    "${PIN[@]}" openssl pkeyutl -decrypt -keyform DER -inkey "$WORK/rsa_$bits.pk8.der" "${OAEP[@]}" \
-      -in "$WORK/ct_${bits}_$i.bin" -out "$WORK/out.bin"
-    cmp -s "$WORK/out.bin" "$WORK/pt_${bits}_$i.bin" || { echo "openssl: plaintext mismatch" >&2; exit 1; }
+    rm -f "$WORK/out.bin"
+    t0=${EPOCHREALTIME/[.,]/}
+    "${PIN[@]}" "$@" "$in_flag" "$WORK/ct_${bits}_$i.bin" "$out_flag" "$WORK/out.bin"
+    t1=${EPOCHREALTIME/[.,]/}
+    cmp -s "$WORK/out.bin" "$WORK/pt_${bits}_$i.bin" || { echo "$1: plaintext mismatch" >&2; exit 1; }
+    echo $((t1 - t0)) >>"$WORK/times.txt"
   done
-  end=$(date +%s%N)
-  cli_us[$bits]=$(( (end - start) / N / 1000 ))
-  echo "openssl-pkeyutl $bits per_invocation_us=${cli_us[$bits]}"
-done
+  median <"$WORK/times.txt"
+}
 
-# OpenSSL's own private-key operation rate (RSA sign = the same private-key exponentiation).
-speed=$("${PIN[@]}" openssl speed -elapsed -seconds "$SPEED_SECONDS" rsa2048 rsa3072 rsa4096 2>/dev/null)
-declare -A speed_us
-for bits in 2048 3072 4096; do
-  # Line: "rsa 2048 bits 0.000247s 0.000007s   4048.2 140000.0" (sign s, verify s, sign/s, verify/s)
-  s=$(awk -v b="$bits" '$1 == "rsa" && $2 == b && $3 == "bits" {print $4}' <<<"$speed" | tr -d s)
-  speed_us[$bits]=$(awk -v s="$s" 'BEGIN {printf "%.1f", s * 1e6}')
-  echo "openssl-speed $bits private_op_us=${speed_us[$bits]}"
+for ((round = 1; round <= REPEAT; round++)); do
+  # The crate in process: one line per provider and size, "unwrap <provider> <bits> n=.. median_us=.. mean_us=..".
+  crate_out=$(cd "$ROOT" && COMPARE_DIR=$WORK COMPARE_ROUNDS=$ROUNDS "${PIN[@]}" \
+    cargo bench --quiet --features aws-lc --bench unwrap_files 2>/dev/null)
+  while read -r _ provider bits _ median _; do
+    echo "$round crate $provider $bits ${median#median_us=}" >>"$RESULTS"
+  done <<<"$crate_out"
+
+  speed=$("${PIN[@]}" openssl speed -elapsed -seconds "$SPEED_SECONDS" rsa2048 rsa3072 rsa4096 2>/dev/null)
+  for bits in "${SIZES[@]}"; do
+    # Line: "rsa 2048 bits 0.000247s 0.000007s   4048.2 140000.0" (sign s, verify s, sign/s, verify/s)
+    s=$(awk -v b="$bits" '$1 == "rsa" && $2 == b && $3 == "bits" {print $4}' <<<"$speed" | tr -d s)
+    echo "$round speed - $bits $(awk -v s="$s" 'BEGIN {printf "%.1f", s * 1e6}')" >>"$RESULTS"
+  done
+
+  for bits in "${SIZES[@]}"; do
+    us=$(per_invocation "$bits" -in -out openssl pkeyutl -decrypt -keyform DER \
+      -inkey "$WORK/rsa_$bits.pk8.der" "${OAEP[@]}")
+    echo "$round pkeyutl - $bits $us" >>"$RESULTS"
+    for backend in "${BACKENDS[@]}"; do
+      us=$(per_invocation "$bits" --in --out "$WORK/unwrap-$backend" \
+        --algorithm RSAES_OAEP_SHA_256 --private-key "$WORK/rsa_$bits.pk8.der")
+      echo "$round example $backend $bits $us" >>"$RESULTS"
+    done
+  done
+  echo "# round $round done: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
 echo
-printf '%-6s %-11s %12s %14s %16s %14s\n' bits provider crate_us speed_us crate/speed cli_us
-while read -r _ provider bits _ median _; do
-  us=${median#median_us=}
-  ratio=$(awk -v a="$us" -v b="${speed_us[$bits]}" 'BEGIN {printf "%.2f", a / b}')
-  printf '%-6s %-11s %12s %14s %16s %14s\n' "$bits" "$provider" "$us" "${speed_us[$bits]}" "${ratio}x" "${cli_us[$bits]}"
-done <<<"$crate_out"
+echo "# every measurement: round, what, backend, bits, microseconds"
+cat "$RESULTS"
+
+value() { awk -v r="$1" -v w="$2" -v b="$3" -v n="$4" '$1 == r && $2 == w && $3 == b && $4 == n {print $5}' "$RESULTS"; }
+med_of() { awk -v w="$1" -v b="$2" -v n="$3" '$2 == w && $3 == b && $4 == n {print $5}' "$RESULTS" | median; }
+med_ratio() { # median over rounds of value(what1, b1) / value(what2, b2)
+  for ((round = 1; round <= REPEAT; round++)); do
+    awk -v a="$(value "$round" "$1" "$2" "$5")" -v c="$(value "$round" "$3" "$4" "$5")" 'BEGIN {printf "%.3f\n", a / c}'
+  done | median | awk '{printf "%.2f", $1}'
+}
+
+echo
+echo "# in process, against openssl speed (target: aws-lc within 1.1x, rustcrypto within 3x)"
+printf '%-6s %-11s %12s %12s %14s\n' bits provider crate_us speed_us crate/speed
+for backend in "${BACKENDS[@]}"; do
+  for bits in "${SIZES[@]}"; do
+    printf '%-6s %-11s %12s %12s %13sx\n' "$bits" "$backend" "$(med_of crate "$backend" "$bits")" \
+      "$(med_of speed - "$bits")" "$(med_ratio crate "$backend" speed - "$bits")"
+  done
+done
+
+echo
+echo "# per invocation, the unwrap example against openssl pkeyutl -decrypt"
+printf '%-6s %-11s %12s %12s %16s\n' bits backend example_us pkeyutl_us example/pkeyutl
+for backend in "${BACKENDS[@]}"; do
+  for bits in "${SIZES[@]}"; do
+    printf '%-6s %-11s %12s %12s %15sx\n' "$bits" "$backend" "$(med_of example "$backend" "$bits")" \
+      "$(med_of pkeyutl - "$bits")" "$(med_ratio example "$backend" pkeyutl - "$bits")"
+  done
+done

@@ -269,6 +269,40 @@ fn a_generated_key_exports_and_reloads() {
     });
 }
 
+/// Warming a key up (done by `generate_with`, and by hand for keys loaded into a pool) leaves it
+/// working, is repeatable, and is shared by its clones; it succeeds with every provider.
+#[test]
+fn a_warmed_up_key_and_its_clones_still_unwrap() {
+    for_each_provider(|provider| {
+        let mut r = rng(3);
+        for spec in [WrappingKeySpec::Rsa2048, WrappingKeySpec::Rsa4096] {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+            let bits = spec.modulus_bits().unwrap();
+            let pk8 = std::fs::read(format!("{dir}/wrapping_rsa_{bits}.pk8.der")).unwrap();
+            let fresh = WrappingPrivateKey::from_pkcs8_der_with(provider, &pk8).unwrap();
+            fresh.warm_up(&mut r).unwrap();
+            fresh.warm_up(&mut r).unwrap();
+            let clone = fresh.clone();
+            for alg in [
+                WrappingAlgorithm::RsaesOaepSha1,
+                WrappingAlgorithm::RsaAesKeyWrapSha256,
+            ] {
+                let material: Vec<u8> = (0..32u8).collect();
+                let blob = key(spec)
+                    .public
+                    .wrap(alg, &material, &WrapPolicy::default(), &mut r)
+                    .unwrap();
+                for k in [&fresh, &clone] {
+                    let back = k
+                        .unwrap(alg, &blob, &WrapPolicy::default(), &mut r)
+                        .unwrap();
+                    assert_eq!(&back[..], &material[..], "{} {spec} {alg}", provider.name());
+                }
+            }
+        }
+    });
+}
+
 #[test]
 fn debug_output_never_shows_the_private_key() {
     for_each_provider(|_provider| {

@@ -202,10 +202,24 @@ impl WrappingPrivateKey {
         if spec == WrappingKeySpec::Sm2 {
             return Err(compat::sm2_refused());
         }
-        Ok(WrappingPrivateKey {
+        let key = WrappingPrivateKey {
             inner: Arc::from(provider.generate_private_key(spec, rng)?),
             provider,
-        })
+        };
+        key.warm_up(rng)?;
+        Ok(key)
+    }
+
+    /// Does the provider's lazy per-key set-up now (see [`WrappingPrivateKeyOps::warm_up`]):
+    /// a no-op with the pure-Rust provider; with AWS-LC one encrypt-and-decrypt round trip,
+    /// whose result is checked, so that the key's first unwrap is not slower than the next.
+    ///
+    /// [`generate_with`](Self::generate_with) already does this. Call it on a key loaded with
+    /// [`from_pkcs8_der_with`](Self::from_pkcs8_der_with) before putting it in a
+    /// [`WrappingKeyPool`](crate::pool::WrappingKeyPool), outside any lock the request path
+    /// takes. The set-up is shared by every clone of the key.
+    pub fn warm_up(&self, rng: &mut dyn CryptoRng) -> Result<(), Error> {
+        self.inner.warm_up(rng)
     }
 
     /// Parses an unencrypted PKCS#8 DER RSA private key of 2048, 3072 or 4096 bits with the

@@ -148,6 +148,21 @@ pub trait WrappingPrivateKeyOps: Send + Sync + fmt::Debug {
         super::token_encoding::pkcs8_form(&self.to_pkcs8_der()?)
     }
 
+    /// Does now, once, the per-key set-up that the backend would otherwise do lazily inside
+    /// the key's first private operation, so that the first unwrap costs what every later one
+    /// does. Called by [`WrappingPrivateKey::generate_with`](super::WrappingPrivateKey::generate_with),
+    /// that is off the request path, when a pool is refilled; not called when a key is loaded
+    /// to serve a single unwrap, where it would only add a private operation.
+    ///
+    /// The default does nothing: a provider that sets everything up when it loads or generates
+    /// a key has nothing to do here. An implementation that runs a private operation should
+    /// also check its result (a pairwise consistency test) and return [`Error::Internal`] on a
+    /// mismatch.
+    fn warm_up(&self, rng: &mut dyn CryptoRng) -> Result<(), Error> {
+        let _ = rng;
+        Ok(())
+    }
+
     /// Decrypts `ciphertext`, which must be exactly `k` bytes, blinding the private operation
     /// with `rng`. Every failure is [`Error::InvalidCiphertext`]. With
     /// [`RsaPadding::Pkcs1v15`], bad padding is not a failure (implicit rejection).
