@@ -15,51 +15,14 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{SPECS, materials, private_key, public_key, rng};
+use common::{SPECS, materials, now, private_key, public_key, record, rng, service};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use kms_import::import::{
-    DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest, ImportKeyMaterialRequest,
-    ImportService,
-};
-use kms_import::key_id::{KeyContext, KeyId};
+use kms_import::import::{DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest};
 use kms_import::material::validate_material;
 use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
 use kms_import::token::{SealingKey, SealingKeys, TokenClaims};
-use kms_import::wrap::{self, RsaPadding, WrapPolicy, WrappingProvider};
-use kms_import::{KeyMaterial, KeySpec, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec};
-use time::OffsetDateTime;
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time")
-}
-
-fn context() -> KeyContext {
-    KeyContext::new("aws", "us-east-1", "111122223333").expect("context")
-}
-
-fn service(provider: &'static dyn WrappingProvider, cache: usize) -> ImportService {
-    let sealing = SealingKeys::new(SealingKey::generate(&mut rng(10)));
-    ImportService::new(context(), sealing)
-        .with_provider(provider)
-        .with_issued_key_cache(cache)
-}
-
-fn record(key_spec: KeySpec) -> KeyRecord {
-    let usage = key_spec.default_key_usage().unwrap_or(KeyUsage::SignVerify);
-    KeyRecord::create(
-        &context(),
-        KeyId::random(&mut rng(11)),
-        CreateKeyParams {
-            key_spec,
-            key_usage: Some(usage),
-            origin: Origin::External,
-            description: None,
-        },
-        now(),
-    )
-    .expect("record")
-}
+use kms_import::wrap::{self, RsaPadding, WrapPolicy};
+use kms_import::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingKeySpec};
 
 /// The algorithm the end-to-end import uses for a material: OAEP-SHA-256 when the material fits
 /// in one RSA block under `spec`, else RSA_AES_KEY_WRAP_SHA_256.
@@ -131,7 +94,6 @@ fn import_key_material_group(c: &mut Criterion, name: &str, cache: usize) {
                 let Some(alg) = algorithm_for(m.key_spec, spec) else {
                     continue;
                 };
-                let der = common::pkcs8(spec);
                 let fresh = record(m.key_spec);
                 let mut setup_rng = rng(20);
                 let wrapped = public_key(provider, spec)
@@ -147,26 +109,14 @@ fn import_key_material_group(c: &mut Criterion, name: &str, cache: usize) {
                     b.iter_batched_ref(
                         || {
                             let mut rec = fresh.clone();
-                            let mut pool = WrappingKeyPool::new();
-                            let key = wrap::WrappingPrivateKey::from_pkcs8_der_with(provider, &der)
-                                .expect("fixture key");
-                            key.warm_up(&mut setup_rng).expect("warm up");
-                            pool.insert(key);
-                            let params = service
-                                .get_parameters_for_import(
-                                    &mut rec,
-                                    &params_request,
-                                    &mut pool,
-                                    now(),
-                                    &mut setup_rng,
-                                )
-                                .expect("parameters");
-                            let request = ImportKeyMaterialRequest::new(
-                                rec.arn().to_string(),
-                                params.import_token.into_bytes(),
-                                wrapped.clone(),
-                            )
-                            .expires_at(now() + time::Duration::days(30));
+                            let request = common::import_request(
+                                &service,
+                                provider,
+                                &mut rec,
+                                &params_request,
+                                &wrapped,
+                                &mut setup_rng,
+                            );
                             (rec, request)
                         },
                         |(rec, request)| {

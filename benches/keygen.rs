@@ -12,14 +12,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{SPECS, rng};
-use kms_import::import::{GetParametersForImportRequest, ImportService};
-use kms_import::key_id::{KeyContext, KeyId};
+use kms_import::import::{DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest};
 use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
 use kms_import::wrap::{self, WrappingPrivateKey};
-use kms_import::{KeySpec, KeyUsage, Origin, WrappingAlgorithm};
-use time::OffsetDateTime;
+use kms_import::{KeySpec, WrappingAlgorithm};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
@@ -54,15 +50,10 @@ fn main() {
         .collect();
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let wanted = |id: &str| filter.as_deref().is_none_or(|f| id.contains(f));
-    let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
-    let context = KeyContext::new("aws", "us-east-1", "111122223333").expect("context");
+    let now = common::now();
 
     for provider in wrap::available_providers() {
-        let service = ImportService::new(
-            context.clone(),
-            SealingKeys::new(SealingKey::generate(&mut rng(1))),
-        )
-        .with_provider(provider);
+        let service = common::service(provider, DEFAULT_ISSUED_KEY_CACHE_CAPACITY);
         for spec in SPECS
             .into_iter()
             .filter(|s| sizes.contains(&common::bits(*s)))
@@ -87,18 +78,7 @@ fn main() {
                 provider.name()
             );
             if wanted(&id) {
-                let record = KeyRecord::create(
-                    &context,
-                    KeyId::random(&mut r),
-                    CreateKeyParams {
-                        key_spec: KeySpec::SymmetricDefault,
-                        key_usage: Some(KeyUsage::EncryptDecrypt),
-                        origin: Origin::External,
-                        description: None,
-                    },
-                    now,
-                )
-                .expect("record");
+                let record = common::record(KeySpec::SymmetricDefault);
                 let request = GetParametersForImportRequest {
                     key_id: record.key_id().to_string(),
                     wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,

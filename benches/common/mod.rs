@@ -3,10 +3,16 @@
 
 #![allow(dead_code)]
 
+use kms_import::import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
+use kms_import::key_id::{KeyContext, KeyId};
+use kms_import::pool::WrappingKeyPool;
+use kms_import::record::{CreateKeyParams, KeyRecord};
+use kms_import::token::{SealingKey, SealingKeys};
 use kms_import::wrap::{WrappingPrivateKey, WrappingProvider, WrappingPublicKey};
-use kms_import::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{KeySpec, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
+use time::OffsetDateTime;
 
 pub const SPECS: [WrappingKeySpec; 3] = [
     WrappingKeySpec::Rsa2048,
@@ -54,6 +60,40 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
+/// The fixed "now" of every bench, so that tokens and expiry never depend on the clock.
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time")
+}
+
+pub fn context() -> KeyContext {
+    KeyContext::new("aws", "us-east-1", "111122223333").expect("context")
+}
+
+/// An import service on `provider` with an issued-key cache of `cache` entries (0: off).
+pub fn service(provider: &'static dyn WrappingProvider, cache: usize) -> ImportService {
+    let sealing = SealingKeys::new(SealingKey::generate(&mut rng(10)));
+    ImportService::new(context(), sealing)
+        .with_provider(provider)
+        .with_issued_key_cache(cache)
+}
+
+/// A new EXTERNAL key of `key_spec` with its default usage, waiting for material.
+pub fn record(key_spec: KeySpec) -> KeyRecord {
+    let usage = key_spec.default_key_usage().unwrap_or(KeyUsage::SignVerify);
+    KeyRecord::create(
+        &context(),
+        KeyId::random(&mut rng(11)),
+        CreateKeyParams {
+            key_spec,
+            key_usage: Some(usage),
+            origin: Origin::External,
+            description: None,
+        },
+        now(),
+    )
+    .expect("record")
+}
+
 /// One kind of key material the matrix imports.
 pub struct Material {
     pub name: &'static str,
@@ -96,4 +136,30 @@ pub fn materials() -> Vec<Material> {
 /// The short name a provider goes by in benchmark ids.
 pub fn provider_name(provider: &dyn WrappingProvider) -> &'static str {
     provider.name()
+}
+
+/// Issues a token for `rec` from a pool holding a freshly loaded, warmed-up copy of the fixture
+/// key of `params.wrapping_key_spec` (as `WrappingPrivateKey::generate_with` leaves a generated
+/// one), and returns the ImportKeyMaterial request that carries it with `wrapped` material.
+pub fn import_request(
+    service: &ImportService,
+    provider: &'static dyn WrappingProvider,
+    rec: &mut KeyRecord,
+    params: &GetParametersForImportRequest,
+    wrapped: &[u8],
+    rng: &mut ChaCha20Rng,
+) -> ImportKeyMaterialRequest {
+    let key = private_key(provider, params.wrapping_key_spec);
+    key.warm_up(rng).expect("warm up");
+    let mut pool = WrappingKeyPool::new();
+    pool.insert(key);
+    let response = service
+        .get_parameters_for_import(rec, params, &mut pool, now(), rng)
+        .expect("parameters");
+    ImportKeyMaterialRequest::new(
+        rec.arn().to_string(),
+        response.import_token.into_bytes(),
+        wrapped.to_vec(),
+    )
+    .expires_at(now() + time::Duration::days(30))
 }
