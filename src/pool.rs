@@ -22,6 +22,11 @@
 //! Each key pair leaves the pool through [`WrappingKeyPool::take`] and is used for exactly one
 //! import token. When the pool holds no key of the requested spec, GetParametersForImport
 //! generates one inline.
+//!
+//! Generated keys arrive warmed up ([`WrappingPrivateKey::warm_up`]): a backend that builds
+//! per-key state lazily (AWS-LC) has done so, and the first unwrap with the key costs no more
+//! than any other. A key loaded from storage instead of generated should be warmed up the same
+//! way, outside the lock, before [`WrappingKeyPool::insert`].
 
 use std::collections::VecDeque;
 use std::fmt;
