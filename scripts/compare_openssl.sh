@@ -120,22 +120,19 @@ med_ratio() { # median over rounds of value(what1, b1) / value(what2, b2)
   done | median | awk '{printf "%.2f", $1}'
 }
 
-echo
-echo "# in process, against openssl speed (target: aws-lc within 1.1x, rustcrypto within 3x)"
-printf '%-6s %-11s %12s %12s %14s\n' bits provider crate_us speed_us crate/speed
-for backend in "${BACKENDS[@]}"; do
-  for bits in "${SIZES[@]}"; do
-    printf '%-6s %-11s %12s %12s %13sx\n' "$bits" "$backend" "$(med_of crate "$backend" "$bits")" \
-      "$(med_of speed - "$bits")" "$(med_ratio crate "$backend" speed - "$bits")"
+# Usage: summary <title> <what> <yardstick what>: per backend and size, the medians of <what>
+# and of its yardstick, and the median of their per-round ratio.
+summary() {
+  echo
+  echo "# $1"
+  printf '%-6s %-11s %12s %12s %16s\n' bits backend "$2_us" "$3_us" "$2/$3"
+  for backend in "${BACKENDS[@]}"; do
+    for bits in "${SIZES[@]}"; do
+      printf '%-6s %-11s %12s %12s %15sx\n' "$bits" "$backend" "$(med_of "$2" "$backend" "$bits")" \
+        "$(med_of "$3" - "$bits")" "$(med_ratio "$2" "$backend" "$3" - "$bits")"
+    done
   done
-done
+}
 
-echo
-echo "# per invocation, the unwrap example against openssl pkeyutl -decrypt"
-printf '%-6s %-11s %12s %12s %16s\n' bits backend example_us pkeyutl_us example/pkeyutl
-for backend in "${BACKENDS[@]}"; do
-  for bits in "${SIZES[@]}"; do
-    printf '%-6s %-11s %12s %12s %15sx\n' "$bits" "$backend" "$(med_of example "$backend" "$bits")" \
-      "$(med_of pkeyutl - "$bits")" "$(med_ratio example "$backend" pkeyutl - "$bits")"
-  done
-done
+summary "in process, against openssl speed (target: aws-lc within 1.1x, rustcrypto within 3x)" crate speed
+summary "per invocation, the unwrap example against openssl pkeyutl -decrypt" example pkeyutl
