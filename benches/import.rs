@@ -21,7 +21,7 @@ use kms_import::import::{DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImpo
 use kms_import::material::validate_material;
 use kms_import::pool::WrappingKeyPool;
 use kms_import::token::{SealingKey, SealingKeys, TokenClaims};
-use kms_import::wrap::{self, RsaPadding, WrapPolicy};
+use kms_import::wrap::{self, WrapPolicy};
 use kms_import::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingKeySpec};
 
 /// The algorithm the end-to-end import uses for a material: OAEP-SHA-256 when the material fits
@@ -36,29 +36,7 @@ fn algorithm_for(key_spec: KeySpec, spec: WrappingKeySpec) -> Option<WrappingAlg
 }
 
 fn rsa_private_op(c: &mut Criterion) {
-    // Named apart from the `wrap` bench's group: criterion keys its stored results by id.
-    let mut group = c.benchmark_group("import_yardstick");
-    group
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500));
-    for provider in wrap::available_providers() {
-        for spec in SPECS {
-            let sk = private_key(provider, spec);
-            let mut r = rng(1);
-            let ct = public_key(provider, spec)
-                .ops()
-                .rsa_encrypt(RsaPadding::OaepSha256, &[7u8; 32], &mut r)
-                .expect("encrypt");
-            group.bench_function(format!("rsa_private_op/{}/{spec}", provider.name()), |b| {
-                b.iter(|| {
-                    sk.ops()
-                        .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), &mut r)
-                        .expect("decrypt")
-                })
-            });
-        }
-    }
-    group.finish();
+    common::bench_rsa_private_op(c, "import_yardstick");
 }
 
 fn import_key_material(c: &mut Criterion) {

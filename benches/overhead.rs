@@ -23,7 +23,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use common::{SPECS, now, private_key, public_key, record, rng, service};
+use common::{SPECS, now, public_key, record, rng, service};
 use kms_import::import::{DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest};
 use kms_import::record::KeyRecord;
 use kms_import::wrap::{self, RsaPadding, WrapPolicy, WrappingProvider};
@@ -60,12 +60,8 @@ fn measure(
     let mut r = rng(common::bits(spec) as u64);
 
     // The yardstick: a warmed key and one ciphertext, decrypted again and again.
-    let yardstick = private_key(provider, spec);
+    let (yardstick, ct) = common::yardstick(provider, spec, &mut r);
     yardstick.warm_up(&mut r).expect("warm up");
-    let ct = public_key(provider, spec)
-        .ops()
-        .rsa_encrypt(RsaPadding::OaepSha256, &[7u8; 32], &mut r)
-        .expect("encrypt");
 
     let alg = WrappingAlgorithm::RsaesOaepSha256;
     let material = [0x42u8; 32];

@@ -12,35 +12,12 @@ use std::time::Duration;
 
 use common::{ALGORITHMS, SPECS, materials, private_key, public_key, rng};
 use criterion::{Criterion, criterion_group, criterion_main};
-use kms_import::wrap::{self, RsaPadding, WrapPolicy, is_compatible};
+use kms_import::wrap::{self, WrapPolicy, is_compatible};
 
 const LEGACY: WrapPolicy = WrapPolicy::new().allow_legacy_rsaes_pkcs1_v1_5_insecure();
 
 fn rsa_private_op(c: &mut Criterion) {
-    // Named apart from the `import` bench's group: criterion keys its stored results by id.
-    let mut group = c.benchmark_group("wrap_yardstick");
-    group
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500));
-    for provider in wrap::available_providers() {
-        for spec in SPECS {
-            let sk = private_key(provider, spec);
-            let pk = public_key(provider, spec);
-            let mut r = rng(1);
-            let ct = pk
-                .ops()
-                .rsa_encrypt(RsaPadding::OaepSha256, &[7u8; 32], &mut r)
-                .expect("encrypt");
-            group.bench_function(format!("rsa_private_op/{}/{spec}", provider.name()), |b| {
-                b.iter(|| {
-                    sk.ops()
-                        .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), &mut r)
-                        .expect("decrypt")
-                })
-            });
-        }
-    }
-    group.finish();
+    common::bench_rsa_private_op(c, "wrap_yardstick");
 }
 
 fn unwrap_and_wrap(c: &mut Criterion) {

@@ -3,12 +3,16 @@
 
 #![allow(dead_code)]
 
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::Criterion;
 use kms_import::import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
 use kms_import::key_id::{KeyContext, KeyId};
 use kms_import::pool::WrappingKeyPool;
 use kms_import::record::{CreateKeyParams, KeyRecord};
 use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrappingPrivateKey, WrappingProvider, WrappingPublicKey};
+use kms_import::wrap::{self, RsaPadding, WrappingPrivateKey, WrappingProvider, WrappingPublicKey};
 use kms_import::{KeySpec, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -162,4 +166,42 @@ pub fn import_request(
         wrapped.to_vec(),
     )
     .expires_at(now() + time::Duration::days(30))
+}
+
+/// The overhead yardstick's inputs: a fixture key of `spec` and an OAEP-SHA-256 ciphertext of
+/// 32 bytes under it.
+pub fn yardstick(
+    provider: &'static dyn WrappingProvider,
+    spec: WrappingKeySpec,
+    rng: &mut ChaCha20Rng,
+) -> (WrappingPrivateKey, Vec<u8>) {
+    let ct = public_key(provider, spec)
+        .ops()
+        .rsa_encrypt(RsaPadding::OaepSha256, &[7u8; 32], rng)
+        .expect("encrypt");
+    (private_key(provider, spec), ct)
+}
+
+/// The bare RSA private operation (the yardstick) as criterion group `group`, one
+/// `rsa_private_op/<provider>/<spec>` per provider and spec. Each bench names its own group:
+/// criterion keys its stored results by id.
+pub fn bench_rsa_private_op(c: &mut Criterion, group: &str) {
+    let mut group = c.benchmark_group(group);
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500));
+    for provider in wrap::available_providers() {
+        for spec in SPECS {
+            let mut r = rng(1);
+            let (sk, ct) = yardstick(provider, spec, &mut r);
+            group.bench_function(format!("rsa_private_op/{}/{spec}", provider.name()), |b| {
+                b.iter(|| {
+                    sk.ops()
+                        .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), &mut r)
+                        .expect("decrypt")
+                })
+            });
+        }
+    }
+    group.finish();
 }

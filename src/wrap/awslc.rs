@@ -24,24 +24,14 @@ use aws_lc_rs::rsa::{
     KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm, OaepPrivateDecryptingKey,
     OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
 };
-use pkcs8::PrivateKeyInfoRef;
-use pkcs8::der::Decode;
 use rand_core::CryptoRng;
-use spki::SubjectPublicKeyInfoRef;
 use zeroize::Zeroizing;
 
+use super::key_info;
 use super::provider::{RsaPadding, WrappingPrivateKeyOps, WrappingProvider, WrappingPublicKeyOps};
 use super::rustcrypto::RUSTCRYPTO;
 use crate::error::Error;
 use crate::names::WrappingKeySpec;
-
-const RSA_ENCRYPTION_OID: pkcs8::ObjectIdentifier =
-    pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-
-const BAD_PRIVATE_KEY: &str = "The wrapping private key is not an unencrypted PKCS#8 DER \
-     rsaEncryption key with a 2048, 3072 or 4096-bit modulus.";
-const BAD_PUBLIC_KEY: &str = "The wrapping public key is not a DER SubjectPublicKeyInfo \
-     rsaEncryption key with a 2048, 3072 or 4096-bit modulus.";
 
 /// The AWS-LC provider. Stateless; use [`aws_lc_provider`](super::aws_lc_provider) or the
 /// [`AWS_LC`] static.
@@ -105,24 +95,18 @@ impl WrappingProvider for AwsLcProvider {
         &self,
         der: &[u8],
     ) -> Result<Box<dyn WrappingPrivateKeyOps>, Error> {
-        let bad = || Error::Validation(BAD_PRIVATE_KEY.to_owned());
+        let bad = key_info::bad_private_key;
         // The algorithm identifier is checked here, not left to AWS-LC, so that both providers
         // refuse exactly the same keys (an RSASSA-PSS key is a signing key).
-        let info = PrivateKeyInfoRef::from_der(der).map_err(|_| bad())?;
-        if info.algorithm.oid != RSA_ENCRYPTION_OID {
-            return Err(bad());
-        }
+        key_info::rsa_private_key_info(der)?;
         // Parses and checks the key pair (AWS-LC's RSA_check_key).
         let key = PrivateDecryptingKey::from_pkcs8(der).map_err(|_| bad())?;
         Ok(Box::new(AlPrivateKey::new(key, bad())?))
     }
 
     fn load_public_key_spki_der(&self, der: &[u8]) -> Result<Box<dyn WrappingPublicKeyOps>, Error> {
-        let bad = || Error::Validation(BAD_PUBLIC_KEY.to_owned());
-        let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| bad())?;
-        if info.algorithm.oid != RSA_ENCRYPTION_OID {
-            return Err(bad());
-        }
+        let bad = key_info::bad_public_key;
+        key_info::rsa_public_key_info(der)?;
         let key = PublicEncryptingKey::from_der(der).map_err(|_| bad())?;
         Ok(Box::new(AlPublicKey::new(key, bad())?))
     }

@@ -19,6 +19,7 @@ mod algorithm;
 #[cfg(feature = "aws-lc")]
 pub mod awslc;
 pub mod compat;
+mod key_info;
 mod provider;
 pub mod rustcrypto;
 mod token_encoding;

@@ -7,29 +7,19 @@
 use std::fmt;
 
 use aes_kw::{KeyInit, KwpAes128, KwpAes192, KwpAes256};
-use pkcs8::der::Decode;
-use pkcs8::{EncodePrivateKey, PrivateKeyInfoRef};
+use pkcs8::EncodePrivateKey;
 use rand_core::CryptoRng;
 use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
 use sha1::Sha1;
 use sha2::Sha256;
-use spki::{EncodePublicKey, SubjectPublicKeyInfoRef};
+use spki::EncodePublicKey;
 use zeroize::Zeroizing;
 
+use super::key_info;
 use super::provider::{RsaPadding, WrappingPrivateKeyOps, WrappingProvider, WrappingPublicKeyOps};
 use crate::error::Error;
 use crate::names::WrappingKeySpec;
-
-/// `rsaEncryption` (RFC 8017, A.1): the only algorithm identifier accepted for wrapping keys.
-/// An RSASSA-PSS-restricted key is a signing key and is refused.
-const RSA_ENCRYPTION_OID: pkcs8::ObjectIdentifier =
-    pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-
-const BAD_PRIVATE_KEY: &str = "The wrapping private key is not an unencrypted PKCS#8 DER \
-     rsaEncryption key with a 2048, 3072 or 4096-bit modulus.";
-const BAD_PUBLIC_KEY: &str = "The wrapping public key is not a DER SubjectPublicKeyInfo \
-     rsaEncryption key with a 2048, 3072 or 4096-bit modulus.";
 
 /// The pure-Rust provider. Stateless; use [`default_provider`](super::default_provider) or
 /// the [`RUSTCRYPTO`] static.
@@ -74,22 +64,16 @@ impl WrappingProvider for RustCryptoProvider {
         &self,
         der: &[u8],
     ) -> Result<Box<dyn WrappingPrivateKeyOps>, Error> {
-        let bad = || Error::Validation(BAD_PRIVATE_KEY.to_owned());
-        let info = PrivateKeyInfoRef::from_der(der).map_err(|_| bad())?;
-        if info.algorithm.oid != RSA_ENCRYPTION_OID {
-            return Err(bad());
-        }
+        let bad = key_info::bad_private_key;
+        let info = key_info::rsa_private_key_info(der)?;
         // Decodes, checks the key pair (RsaPrivateKey::validate) and precomputes the CRT values.
         let key = RsaPrivateKey::try_from(info).map_err(|_| bad())?;
         Ok(Box::new(RcPrivateKey::new(key, bad())?))
     }
 
     fn load_public_key_spki_der(&self, der: &[u8]) -> Result<Box<dyn WrappingPublicKeyOps>, Error> {
-        let bad = || Error::Validation(BAD_PUBLIC_KEY.to_owned());
-        let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| bad())?;
-        if info.algorithm.oid != RSA_ENCRYPTION_OID {
-            return Err(bad());
-        }
+        let bad = key_info::bad_public_key;
+        let info = key_info::rsa_public_key_info(der)?;
         let key = RsaPublicKey::try_from(info).map_err(|_| bad())?;
         let spec = spec_of(&key).ok_or_else(bad)?;
         let spki = spki_of(&key)?;
