@@ -14,14 +14,10 @@
 //! Options: `--legacy` also runs RSAES_PKCS1_V1_5 (the explicit opt-in), `--spec <KEY_SPEC>`
 //! runs one key spec only.
 
-#[path = "common/material.rs"]
-mod common_material;
-
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
-use common_material::generate_material;
 use getrandom::SysRng;
 use kms_import::import::{
     DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
@@ -37,6 +33,7 @@ use kms_import::wrap::{
     valid_pairs,
 };
 use kms_import::{Error, KeySpec, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
+use kms_import_testkit::material::generate_material;
 use rand_core::{Rng, UnwrapErr};
 use time::{Duration, OffsetDateTime};
 

@@ -54,10 +54,10 @@ for bits in "${SIZES[@]}"; do
 done
 
 # Builds first, so that no compiler runs while anything is timed.
-(cd "$ROOT" && cargo build --quiet --release --example unwrap 2>/dev/null)
-cp "$ROOT/target/release/examples/unwrap" "$WORK/unwrap-rustcrypto"
-(cd "$ROOT" && cargo build --quiet --release --features aws-lc --example unwrap 2>/dev/null)
-cp "$ROOT/target/release/examples/unwrap" "$WORK/unwrap-aws-lc"
+(cd "$ROOT" && cargo build --quiet --release -p kms-import-cli 2>/dev/null)
+cp "$ROOT/target/release/kms-import" "$WORK/kms-import-rustcrypto"
+(cd "$ROOT" && cargo build --quiet --release -p kms-import-cli --features aws-lc 2>/dev/null)
+cp "$ROOT/target/release/kms-import" "$WORK/kms-import-aws-lc"
 (cd "$ROOT" && cargo bench --quiet --features aws-lc --bench unwrap_files --no-run 2>/dev/null)
 
 # Times one command per ciphertext of a size and prints the median wall time per invocation, in
@@ -100,7 +100,7 @@ for ((round = 1; round <= REPEAT; round++)); do
       -inkey "$WORK/rsa_$bits.pk8.der" "${OAEP[@]}")
     echo "$round pkeyutl - $bits $us" >>"$RESULTS"
     for backend in "${BACKENDS[@]}"; do
-      us=$(per_invocation "$bits" --in --out "$WORK/unwrap-$backend" \
+      us=$(per_invocation "$bits" --in --out "$WORK/kms-import-$backend" unwrap \
         --algorithm RSAES_OAEP_SHA_256 --private-key "$WORK/rsa_$bits.pk8.der")
       echo "$round example $backend $bits $us" >>"$RESULTS"
     done

@@ -14,9 +14,6 @@
 
 pub mod error;
 pub mod expiration;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod import;
 pub mod key_id;
 pub mod material;

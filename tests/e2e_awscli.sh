@@ -3,7 +3,7 @@
 # create-key --origin EXTERNAL, get-parameters-for-import, wrap with OpenSSL (RSAES_OAEP_SHA_256
 # as AWS documents it), import-key-material with fileb://, describe-key shows Enabled.
 #
-#   tests/e2e_awscli.sh target/release/examples/server
+#   tests/e2e_awscli.sh target/release/kms-import-server
 #
 # Needs `aws` (AWS CLI v1 or v2), `openssl` 3.x and `base64` on PATH. Ends with
 # `N passed, M failed` and exits non-zero on any failure.

@@ -6,7 +6,7 @@ import flows with boto3, wraps key material client-side with `cryptography`, and
 answer. Ends with the line `N passed, M failed`; exits non-zero on any failure or when the
 server died.
 
-    python3 tests/e2e_boto3.py --server target/release/examples/server
+    python3 tests/e2e_boto3.py --server target/release/kms-import-server
 """
 
 import argparse

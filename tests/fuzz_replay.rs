@@ -1,11 +1,10 @@
 //! Replays every checked-in fuzz corpus file (`fuzz/corpus/<target>/*`) through the same
 //! harness functions the cargo-fuzz targets call, on the stable toolchain, so that every input
 //! that once crashed a target (and every seed) is re-checked by `cargo test`.
-#![cfg(feature = "fuzzing")]
 
 use std::path::Path;
 
-use kms_import::fuzzing::{TARGETS, seed_corpora};
+use kms_import_testkit::fuzz::{TARGETS, seed_corpora};
 
 fn corpus_files(target: &str) -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -84,7 +83,7 @@ fn every_target_has_a_corpus_directory_and_a_fuzz_target() {
 #[test]
 fn checked_in_seeds_match_the_seed_generator() {
     // The seeds are deterministic; a harness change that alters them must regenerate the files
-    // (`cargo run --example fuzz_seeds --features fuzzing`), or the corpora drift from the code.
+    // (`cargo run -p kms-import-testkit --bin fuzz_seeds`), or the corpora drift from the code.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     for (target, name, bytes) in seed_corpora() {
         let path = root.join(target).join(format!("seed_{name}"));

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
-"""Interoperability of the `wrap` and `unwrap` examples with Python `cryptography`.
+"""Interoperability of `kms-import wrap` and `kms-import unwrap` with Python `cryptography`.
 
 Python generates a fresh RSA wrapping key per size, wraps fresh material with every algorithm
-and the `unwrap` example must recover the same bytes; the `wrap` example wraps and Python must
+and `kms-import unwrap` must recover the same bytes; `kms-import wrap` wraps and Python must
 recover the bytes. Negative cases (flipped byte, wrong key, wrong algorithm, truncated) must exit
 non-zero, print one `error: <Exception>: ...` line and leave no output file.
 
-Build the examples first:
+Build the tool first:
 
-    cargo build --release --example unwrap --example wrap
-    python3 tests/interop_python.py [--bin-dir target/release/examples]
+    cargo build --release -p kms-import-cli
+    python3 tests/interop_python.py [--bin-dir target/release]
 
-The binary directory may also be given as KMS_IMPORT_EXAMPLES. The last line printed is
+The binary directory may also be given as KMS_IMPORT_BIN_DIR. The last line printed is
 `N passed, M failed`; the exit status is non-zero when anything failed.
 """
 
@@ -86,12 +86,9 @@ def der_spki(key):
 
 class Runner:
     def __init__(self, bin_dir, work):
-        self.wrap_bin = os.path.join(bin_dir, "wrap")
-        self.unwrap_bin = os.path.join(bin_dir, "unwrap")
-        for b in (self.wrap_bin, self.unwrap_bin):
-            if not os.access(b, os.X_OK):
-                sys.exit(f"missing example binary {b}: run "
-                         "`cargo build --release --example unwrap --example wrap`")
+        self.tool = os.path.join(bin_dir, "kms-import")
+        if not os.access(self.tool, os.X_OK):
+            sys.exit(f"missing binary {self.tool}: run `cargo build --release -p kms-import-cli`")
         self.work = work
         self.counter = 0
         self.passed = 0
@@ -117,7 +114,7 @@ class Runner:
     def run(self, binary, alg, key_flag, key_path, in_path):
         out = self.path("out.bin")
         proc = subprocess.run(
-            [binary, "--algorithm", alg, key_flag, key_path, "--in", in_path, "--out", out],
+            [self.tool, binary, "--algorithm", alg, key_flag, key_path, "--in", in_path, "--out", out],
             capture_output=True,
         )
         data = None
@@ -128,10 +125,10 @@ class Runner:
         return proc, data, leftovers
 
     def unwrap(self, alg, pk8_path, blob):
-        return self.run(self.unwrap_bin, alg, "--private-key", pk8_path, self.write("blob", blob))
+        return self.run("unwrap", alg, "--private-key", pk8_path, self.write("blob", blob))
 
     def wrap(self, alg, spki_path, material):
-        return self.run(self.wrap_bin, alg, "--public-key", spki_path, self.write("mat", material))
+        return self.run("wrap", alg, "--public-key", spki_path, self.write("mat", material))
 
     def expect_success(self, name, proc, data, leftovers, expected=None):
         ok = proc.returncode == 0 and data is not None and not leftovers
@@ -178,9 +175,8 @@ def compatible(alg, kind):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_dir = os.environ.get(
-        "KMS_IMPORT_EXAMPLES",
-        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "release",
-                     "examples"),
+        "KMS_IMPORT_BIN_DIR",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "release"),
     )
     parser.add_argument("--bin-dir", default=default_dir)
     args = parser.parse_args()

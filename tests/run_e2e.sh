@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests of the example server: builds it, installs boto3, cryptography and the AWS
+# End-to-end tests of kms-import-server: builds it, installs boto3, cryptography and the AWS
 # CLI into a venv under target/, then drives the server with boto3 and with the AWS CLI plus
 # the openssl CLI. Needs python3 (with venv and pip), openssl and a Rust toolchain.
 #
@@ -15,8 +15,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/requirements-e2e.txt
 
-cargo build --release --example server
-server=target/release/examples/server
+cargo build --release -p kms-import-server
+server=target/release/kms-import-server
 
 export PATH="$PWD/$venv/bin:$PATH"
 status=0

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| kms_import::fuzzing::state_sequence(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kms_import_testkit::fuzz::state_sequence(data));

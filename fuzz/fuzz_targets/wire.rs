@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| kms_import::fuzzing::wire(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kms_import_testkit::fuzz::wire(data));

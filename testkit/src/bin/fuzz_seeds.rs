@@ -2,15 +2,15 @@
 //! fixture keys with fixed seeds, so the same files come out every time.
 //!
 //! ```sh
-//! cargo run --example fuzz_seeds --features fuzzing
+//! cargo run -p kms-import-testkit --bin fuzz_seeds
 //! ```
 
 use std::path::Path;
 
 fn main() -> std::io::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
     let mut count = 0;
-    for (target, name, bytes) in kms_import::fuzzing::seed_corpora() {
+    for (target, name, bytes) in kms_import_testkit::fuzz::seed_corpora() {
         let dir = root.join(target);
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(format!("seed_{name}")), bytes)?;

@@ -1,9 +1,5 @@
-//! Wraps key material for import, as a customer does before ImportKeyMaterial.
-//!
-//! ```text
-//! cargo run --release --example wrap -- --algorithm <AWS name> --public-key <file> \
-//!     --in <material file> --out <encrypted file>
-//! ```
+//! `kms-import wrap`: wraps key material for import, as a customer does before
+//! ImportKeyMaterial.
 //!
 //! `--public-key` takes the DER SubjectPublicKeyInfo, or the base64 text that
 //! `aws kms get-parameters-for-import --query PublicKey --output text` prints.
@@ -11,19 +7,12 @@
 //! On failure one line `error: <AWS exception>: <message>` goes to stderr, the exit status is
 //! non-zero, and `--out` is not written.
 
-#[path = "cli/mod.rs"]
-mod cli;
-
-use std::process::ExitCode;
-
 use base64ct::{Base64, Encoding};
-use cli::{Args, Failure};
+
+use crate::KeyArgs;
+use crate::common::{self as cli, Failure};
 use kms_import::wrap::{WrappingProvider, WrappingPublicKey};
 use zeroize::Zeroizing;
-
-const USAGE: &str = "usage: wrap --algorithm <RSAES_OAEP_SHA_1|RSAES_OAEP_SHA_256|RSA_AES_KEY_WRAP_SHA_1|\
-RSA_AES_KEY_WRAP_SHA_256|RSAES_PKCS1_V1_5> --public-key <DER SPKI or base64 file> \
---in <material file> --out <encrypted file>";
 
 /// DER first; otherwise base64 text with all whitespace removed.
 fn load_public_key(
@@ -44,7 +33,7 @@ fn load_public_key(
     }
 }
 
-fn run(args: &Args) -> Result<(), Failure> {
+pub fn run(args: &KeyArgs) -> Result<(), Failure> {
     let key = load_public_key(cli::provider_for(args.algorithm), &cli::read(&args.key)?)?;
     let material = Zeroizing::new(cli::read(&args.input)?);
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
@@ -55,8 +44,4 @@ fn run(args: &Args) -> Result<(), Failure> {
         &mut rng,
     )?;
     cli::write_atomically(&args.output, &blob)
-}
-
-fn main() -> ExitCode {
-    cli::main_with(USAGE, "--public-key", run)
 }

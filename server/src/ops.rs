@@ -1,353 +1,15 @@
-//! A local AWS KMS endpoint for the import ("bring your own key") flows, built on this crate.
-//!
-//! ```text
-//! cargo run --release --example server -- --listen 127.0.0.1:4599
-//! ```
-//!
-//! It speaks AWS JSON 1.1 (`POST /`, `X-Amz-Target: TrentService.<Operation>`), so the AWS
-//! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys, aliases and
-//! imported material live in memory only and are gone when the process ends.
-//!
-//! **Credentials are not checked.** Any SigV4 signature (or none) is accepted: this is a local
-//! development and test tool, not a service to expose to a network.
-//!
-//! Operations: CreateKey (origins AWS_KMS and EXTERNAL), DescribeKey, ListKeys,
-//! GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial, EnableKey, DisableKey,
-//! ScheduleKeyDeletion, CancelKeyDeletion, GetPublicKey, Encrypt, Decrypt, GenerateMac,
-//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases. Everything else answers
-//! `UnsupportedOperationException`.
-//!
-//! SYMMETRIC_DEFAULT ciphertexts use this server's own envelope (AES-256-GCM; see
-//! [`Envelope`]), not AWS's format: they decrypt here only.
+//! The KMS operations: one method per AWS operation, dispatched from a parsed request.
 
-#[path = "common/material.rs"]
-mod common_material;
+use crate::prelude::*;
 
-use std::collections::BTreeMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::process::ExitCode;
-use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration as StdDuration;
-
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes256Gcm, Key as GcmKey, Nonce as GcmNonce, Tag as GcmTag};
-use common_material::generate_material;
-use getrandom::SysRng;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, StatusCode};
-use hyper_util::rt::TokioIo;
-use kms_import::import::ImportService;
-use kms_import::key_id::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
-use kms_import::names::{
-    EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
-};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::state::KeyOperation;
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wire::{self, Operation, Request, Response};
-use kms_import::wrap::{WrappingPrivateKey, check_compatible};
-use kms_import::{
-    Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
-    WrappingKeySpec, validate_material,
-};
-use rand_core::{CryptoRng, UnwrapErr};
-use time::OffsetDateTime;
-use zeroize::Zeroizing;
-
-type OsRng = UnwrapErr<SysRng>;
-
-/// Requests with a larger body are refused before they are parsed.
-const MAX_BODY_BYTES: usize = 1 << 20;
-/// ListKeys / ListAliases page size when the request names none.
-const DEFAULT_PAGE: usize = 100;
-
-const USAGE: &str = "\
-A local AWS KMS endpoint for the key-material import flows (in memory, for development and tests).
-
-USAGE:
-    server [--listen ADDR] [--region REGION] [--account ACCOUNT]
-           [--pool-rsa-2048 N] [--pool-rsa-3072 N] [--pool-rsa-4096 N]
-
-OPTIONS:
-    --listen ADDR        address to listen on (default 127.0.0.1:4599; port 0 picks a free one)
-    --region REGION      Region of the key ARNs (default us-east-1)
-    --account ACCOUNT    12-digit account of the key ARNs (default 111122223333)
-    --pool-rsa-2048 N    RSA_2048 wrapping keys kept ready (default 1)
-    --pool-rsa-3072 N    RSA_3072 wrapping keys kept ready (default 1)
-    --pool-rsa-4096 N    RSA_4096 wrapping keys kept ready (default 2)
-    -h, --help           this text
-
-Credentials are NOT checked: any SigV4 signature is accepted. Do not expose this server to a
-network; it is a local tool. State is lost when the process ends.
-";
-
-#[derive(Debug)]
-struct Args {
-    listen: SocketAddr,
-    region: String,
-    account: String,
-    pool: [usize; 3],
+pub(crate) struct Kms {
+    pub(crate) ctx: KeyContext,
+    pub(crate) import: ImportService,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) pool: Arc<Pool>,
 }
 
-fn parse_args() -> Result<Option<Args>, String> {
-    let mut args = Args {
-        listen: SocketAddr::from(([127, 0, 0, 1], 4599)),
-        region: "us-east-1".to_owned(),
-        account: "111122223333".to_owned(),
-        pool: [1, 1, 2],
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Ok(None);
-        }
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let count = |v: &str| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|n| *n <= 64)
-                .ok_or_else(|| format!("{flag}: expected a number from 0 to 64"))
-        };
-        match flag.as_str() {
-            "--listen" => {
-                args.listen = value
-                    .parse()
-                    .map_err(|_| format!("--listen: not an address: {value}"))?;
-            }
-            "--region" => args.region = value,
-            "--account" => args.account = value,
-            "--pool-rsa-2048" => args.pool[0] = count(&value)?,
-            "--pool-rsa-3072" => args.pool[1] = count(&value)?,
-            "--pool-rsa-4096" => args.pool[2] = count(&value)?,
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(Some(args))
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A handler that panicked while holding the lock leaves consistent data behind: records
-    // are only ever replaced whole. Keep serving.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Store
-
-/// One KMS key: its record, and for AWS_KMS keys the material this server generated.
-struct Key {
-    record: KeyRecord,
-    generated: Option<KeyMaterial>,
-}
-
-struct Alias {
-    target: KeyId,
-    created: OffsetDateTime,
-}
-
-#[derive(Default)]
-struct Store {
-    keys: BTreeMap<KeyId, Key>,
-    aliases: BTreeMap<AliasName, Alias>,
-}
-
-/// The wrapping-key pool, shared with the refill thread.
-struct Pool {
-    pool: Mutex<WrappingKeyPool>,
-    wake: Condvar,
-    stop: AtomicBool,
-}
-
-impl Pool {
-    fn take(&self, spec: WrappingKeySpec) -> Option<WrappingPrivateKey> {
-        let key = lock(&self.pool).take(spec);
-        self.wake.notify_one();
-        key
-    }
-
-    fn give_back(&self, key: WrappingPrivateKey) {
-        lock(&self.pool).insert(key);
-    }
-
-    /// Generates the keys the pool lacks, outside the lock, until told to stop.
-    fn refill_forever(&self) {
-        let mut rng: OsRng = UnwrapErr(SysRng);
-        loop {
-            let spec = {
-                let mut pool = lock(&self.pool);
-                loop {
-                    if self.stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    if let Some(spec) = pool.next_to_refill() {
-                        break spec;
-                    }
-                    pool = self
-                        .wake
-                        .wait_timeout(pool, StdDuration::from_secs(1))
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
-            };
-            match WrappingPrivateKey::generate(spec, &mut rng) {
-                Ok(key) => lock(&self.pool).insert(key),
-                Err(e) => {
-                    println!(
-                        "pool: generating a {spec} wrapping key failed: {}",
-                        e.code()
-                    );
-                    std::thread::sleep(StdDuration::from_secs(1));
-                }
-            }
-        }
-    }
-}
-
-struct Kms {
-    ctx: KeyContext,
-    import: ImportService,
-    store: Mutex<Store>,
-    pool: Arc<Pool>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Symmetric envelope
-
-/// The SYMMETRIC_DEFAULT ciphertext format of this server:
-///
-/// ```text
-/// version (1 byte, 0x01) | key id (36 ASCII bytes) | KeyMaterialId (32 bytes)
-///   | nonce (12 bytes) | AES-256-GCM ciphertext | tag (16 bytes)
-/// ```
-///
-/// The AAD is a domain label, the header (version, key id, material id) and the encryption
-/// context in a canonical form (pairs sorted by key, every string length-prefixed), so
-/// neither the header nor the context can be changed without the tag failing.
-struct Envelope {
-    key_id: KeyId,
-    material_id: KeyMaterialId,
-    nonce: [u8; 12],
-    body: Vec<u8>,
-    tag: [u8; 16],
-}
-
-const ENVELOPE_VERSION: u8 = 1;
-const KEY_ID_LEN: usize = 36;
-const HEADER_LEN: usize = 1 + KEY_ID_LEN + 32;
-const ENVELOPE_LABEL: &[u8] = b"kms-import example server envelope v1";
-
-impl Envelope {
-    fn parse(blob: &[u8]) -> Option<Envelope> {
-        let (&version, rest) = blob.split_first()?;
-        if version != ENVELOPE_VERSION {
-            return None;
-        }
-        let (key_id, rest) = rest.split_at_checked(KEY_ID_LEN)?;
-        let key_id = KeyId::from_str(std::str::from_utf8(key_id).ok()?).ok()?;
-        let (material_id, rest) = rest.split_at_checked(32)?;
-        let material_id = KeyMaterialId::from_bytes(material_id.try_into().ok()?);
-        let (nonce, rest) = rest.split_at_checked(12)?;
-        let (body, tag) = rest.split_at_checked(rest.len().checked_sub(16)?)?;
-        Some(Envelope {
-            key_id,
-            material_id,
-            nonce: nonce.try_into().ok()?,
-            body: body.to_vec(),
-            tag: tag.try_into().ok()?,
-        })
-    }
-
-    fn header(key_id: &KeyId, material_id: &KeyMaterialId) -> Option<Vec<u8>> {
-        let id = key_id.to_string();
-        if id.len() != KEY_ID_LEN {
-            return None;
-        }
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        header.push(ENVELOPE_VERSION);
-        header.extend_from_slice(id.as_bytes());
-        header.extend_from_slice(material_id.as_bytes());
-        Some(header)
-    }
-
-    fn aad(header: &[u8], context: &BTreeMap<String, String>) -> Vec<u8> {
-        let mut aad = Vec::new();
-        aad.extend_from_slice(ENVELOPE_LABEL);
-        aad.extend_from_slice(header);
-        let put = |aad: &mut Vec<u8>, s: &str| {
-            aad.extend_from_slice(&(s.len() as u64).to_be_bytes());
-            aad.extend_from_slice(s.as_bytes());
-        };
-        aad.extend_from_slice(&(context.len() as u64).to_be_bytes());
-        for (k, v) in context {
-            put(&mut aad, k);
-            put(&mut aad, v);
-        }
-        aad
-    }
-
-    fn seal(
-        key: &[u8; 32],
-        key_id: &KeyId,
-        material_id: &KeyMaterialId,
-        context: &BTreeMap<String, String>,
-        plaintext: &[u8],
-        rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error> {
-        let header = Envelope::header(key_id, material_id).ok_or(Error::Internal)?;
-        let mut nonce = [0u8; 12];
-        rng.fill_bytes(&mut nonce);
-        let cipher = Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(key));
-        let mut body = plaintext.to_vec();
-        let tag = cipher
-            .encrypt_inout_detached(
-                &GcmNonce::from(nonce),
-                &Envelope::aad(&header, context),
-                body.as_mut_slice().into(),
-            )
-            .map_err(|_| Error::Internal)?;
-        let mut out = header;
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&tag);
-        Ok(out)
-    }
-
-    fn open(
-        &self,
-        key: &[u8; 32],
-        context: &BTreeMap<String, String>,
-    ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let header =
-            Envelope::header(&self.key_id, &self.material_id).ok_or(Error::InvalidCiphertext)?;
-        let cipher = Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(key));
-        let mut body = Zeroizing::new(self.body.clone());
-        cipher
-            .decrypt_inout_detached(
-                &GcmNonce::from(self.nonce),
-                &Envelope::aad(&header, context),
-                body.as_mut_slice().into(),
-                &GcmTag::from(self.tag),
-            )
-            .map_err(|_| Error::InvalidCiphertext)?;
-        Ok(body)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-fn encryption_algorithms(spec: KeySpec) -> Vec<EncryptionAlgorithmSpec> {
+pub(crate) fn encryption_algorithms(spec: KeySpec) -> Vec<EncryptionAlgorithmSpec> {
     if spec.is_symmetric() {
         vec![EncryptionAlgorithmSpec::SymmetricDefault]
     } else if spec.is_rsa() {
@@ -360,7 +22,7 @@ fn encryption_algorithms(spec: KeySpec) -> Vec<EncryptionAlgorithmSpec> {
     }
 }
 
-fn signing_algorithms(spec: KeySpec) -> Vec<SigningAlgorithmSpec> {
+pub(crate) fn signing_algorithms(spec: KeySpec) -> Vec<SigningAlgorithmSpec> {
     use SigningAlgorithmSpec as A;
     match spec {
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => vec![
@@ -378,7 +40,7 @@ fn signing_algorithms(spec: KeySpec) -> Vec<SigningAlgorithmSpec> {
     }
 }
 
-fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithmSpec> {
+pub(crate) fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithmSpec> {
     match spec {
         KeySpec::Hmac224 => Some(MacAlgorithmSpec::HmacSha224),
         KeySpec::Hmac256 => Some(MacAlgorithmSpec::HmacSha256),
@@ -388,7 +50,7 @@ fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithmSpec> {
     }
 }
 
-fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
+pub(crate) fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
     let spec = record.key_spec();
     let usage = record.key_usage();
     wire::KeyMetadata {
@@ -418,7 +80,7 @@ fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
     }
 }
 
-fn wrong_usage(record: &KeyRecord, op: &str) -> Error {
+pub(crate) fn wrong_usage(record: &KeyRecord, op: &str) -> Error {
     Error::InvalidKeyUsage(format!(
         "{} key usage is {} which is not valid for {op}.",
         record.arn(),
@@ -426,7 +88,7 @@ fn wrong_usage(record: &KeyRecord, op: &str) -> Error {
     ))
 }
 
-fn check_usage(record: &KeyRecord, usage: KeyUsage, op: &str) -> Result<(), Error> {
+pub(crate) fn check_usage(record: &KeyRecord, usage: KeyUsage, op: &str) -> Result<(), Error> {
     if record.key_usage() == usage {
         Ok(())
     } else {
@@ -437,7 +99,7 @@ fn check_usage(record: &KeyRecord, usage: KeyUsage, op: &str) -> Result<(), Erro
 impl Key {
     /// The key's material for a cryptographic operation at `now`: the state must allow use
     /// (DisabledException, KMSInvalidStateException).
-    fn usable(&self, now: OffsetDateTime) -> Result<ValidatedMaterial, Error> {
+    pub(crate) fn usable(&self, now: OffsetDateTime) -> Result<ValidatedMaterial, Error> {
         match &self.generated {
             Some(material) => {
                 self.record.check_usable(now)?;
@@ -448,7 +110,7 @@ impl Key {
     }
 
     /// As [`Key::usable`], for the material a ciphertext names.
-    fn usable_by_id(
+    pub(crate) fn usable_by_id(
         &self,
         id: &KeyMaterialId,
         now: OffsetDateTime,
@@ -474,7 +136,7 @@ impl Key {
     }
 
     /// The id the next symmetric ciphertext is made under.
-    fn current_material_id(&self) -> Result<KeyMaterialId, Error> {
+    pub(crate) fn current_material_id(&self) -> Result<KeyMaterialId, Error> {
         match &self.generated {
             Some(material) => Ok(KeyMaterialId::derive(
                 &self.record.key_id().to_string(),
@@ -489,7 +151,7 @@ impl Key {
     }
 }
 
-fn page<T>(
+pub(crate) fn page<T>(
     items: Vec<T>,
     limit: Option<u32>,
     marker: Option<&str>,
@@ -509,11 +171,8 @@ fn page<T>(
     Ok((rest, next))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Operations
-
 impl Kms {
-    fn new(ctx: KeyContext, pool: Arc<Pool>, rng: &mut OsRng) -> Kms {
+    pub(crate) fn new(ctx: KeyContext, pool: Arc<Pool>, rng: &mut OsRng) -> Kms {
         Kms {
             import: ImportService::new(ctx.clone(), SealingKeys::new(SealingKey::generate(rng))),
             ctx,
@@ -523,7 +182,7 @@ impl Kms {
     }
 
     /// Runs one request; returns the HTTP status, the body and the error code (if any).
-    fn handle(&self, target: &str, body: &[u8]) -> (u16, Vec<u8>, Option<&'static str>) {
+    pub(crate) fn handle(&self, target: &str, body: &[u8]) -> (u16, Vec<u8>, Option<&'static str>) {
         let result = wire::parse_request(target, body).and_then(|request| self.dispatch(request));
         match result {
             Ok(response) => {
@@ -537,7 +196,7 @@ impl Kms {
         }
     }
 
-    fn dispatch(&self, request: Request) -> Result<Response, Error> {
+    pub(crate) fn dispatch(&self, request: Request) -> Result<Response, Error> {
         let now = now();
         let mut rng: OsRng = UnwrapErr(SysRng);
         Ok(match request {
@@ -740,7 +399,7 @@ impl Kms {
     }
 
     /// Resolves any identifier form (key id, key ARN, alias name, alias ARN) to a key id.
-    fn resolve_any(&self, store: &Store, input: &str) -> Result<KeyId, Error> {
+    pub(crate) fn resolve_any(&self, store: &Store, input: &str) -> Result<KeyId, Error> {
         match self.ctx.resolve_any(input)? {
             ResolvedKeyRef::Key(id) => Ok(id),
             ResolvedKeyRef::Alias(alias) => store
@@ -751,7 +410,7 @@ impl Kms {
         }
     }
 
-    fn key_in<'s>(
+    pub(crate) fn key_in<'s>(
         &self,
         store: &'s mut Store,
         id: &KeyId,
@@ -765,7 +424,7 @@ impl Kms {
         Ok(key)
     }
 
-    fn with_key_id<T>(
+    pub(crate) fn with_key_id<T>(
         &self,
         id: &KeyId,
         now: OffsetDateTime,
@@ -776,7 +435,7 @@ impl Kms {
     }
 
     /// For operations that take key ids and key ARNs only.
-    fn with_key_strict<T>(
+    pub(crate) fn with_key_strict<T>(
         &self,
         input: &str,
         now: OffsetDateTime,
@@ -787,7 +446,7 @@ impl Kms {
     }
 
     /// For operations that also take aliases.
-    fn with_key_any<T>(
+    pub(crate) fn with_key_any<T>(
         &self,
         input: &str,
         now: OffsetDateTime,
@@ -798,7 +457,7 @@ impl Kms {
         f(self.key_in(&mut store, &id, now)?)
     }
 
-    fn create_key(
+    pub(crate) fn create_key(
         &self,
         r: wire::CreateKeyRequest,
         now: OffsetDateTime,
@@ -838,7 +497,10 @@ impl Kms {
         Ok(wire::CreateKeyResponse { key_metadata })
     }
 
-    fn list_keys(&self, r: wire::ListKeysRequest) -> Result<wire::ListKeysResponse, Error> {
+    pub(crate) fn list_keys(
+        &self,
+        r: wire::ListKeysRequest,
+    ) -> Result<wire::ListKeysResponse, Error> {
         let entries: Vec<wire::KeyListEntry> = lock(&self.store)
             .keys
             .values()
@@ -856,7 +518,7 @@ impl Kms {
         })
     }
 
-    fn get_parameters(
+    pub(crate) fn get_parameters(
         &self,
         r: kms_import::import::GetParametersForImportRequest,
         now: OffsetDateTime,
@@ -891,7 +553,7 @@ impl Kms {
         Ok(result?.into())
     }
 
-    fn encrypt(
+    pub(crate) fn encrypt(
         &self,
         r: wire::EncryptRequest,
         now: OffsetDateTime,
@@ -930,7 +592,7 @@ impl Kms {
         })
     }
 
-    fn decrypt(
+    pub(crate) fn decrypt(
         &self,
         r: wire::DecryptRequest,
         now: OffsetDateTime,
@@ -1005,7 +667,11 @@ impl Kms {
         })
     }
 
-    fn create_alias(&self, r: wire::CreateAliasRequest, now: OffsetDateTime) -> Result<(), Error> {
+    pub(crate) fn create_alias(
+        &self,
+        r: wire::CreateAliasRequest,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
         let name = AliasName::for_new_alias(&r.alias_name)?;
         let target = self.ctx.resolve_for_import(&r.target_key_id)?;
         let mut store = lock(&self.store);
@@ -1029,7 +695,7 @@ impl Kms {
         Ok(())
     }
 
-    fn list_aliases(
+    pub(crate) fn list_aliases(
         &self,
         r: wire::ListAliasesRequest,
     ) -> Result<wire::ListAliasesResponse, Error> {
@@ -1069,7 +735,7 @@ impl Kms {
 
     /// The timer step: expire due material everywhere, and remove keys whose deletion date
     /// has passed (with their aliases).
-    fn sweep(&self, now: OffsetDateTime) {
+    pub(crate) fn sweep(&self, now: OffsetDateTime) {
         let mut store = lock(&self.store);
         let mut deleted = Vec::new();
         for (id, key) in store.keys.iter_mut() {
@@ -1085,192 +751,6 @@ impl Kms {
             store.keys.remove(&id);
             store.aliases.retain(|_, a| a.target != id);
             println!("deletion: key {id} deleted");
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP
-
-fn reply(status: u16, body: Vec<u8>, request_id: u64) -> hyper::Response<Full<Bytes>> {
-    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    let headers = response.headers_mut();
-    headers.insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static(wire::CONTENT_TYPE),
-    );
-    if let Ok(v) =
-        hyper::header::HeaderValue::from_str(&format!("00000000-0000-4000-8000-{request_id:012x}"))
-    {
-        headers.insert("x-amzn-requestid", v);
-    }
-    response
-}
-
-static REQUESTS: AtomicU64 = AtomicU64::new(0);
-
-async fn serve(
-    kms: Arc<Kms>,
-    req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let request_id = REQUESTS.fetch_add(1, Ordering::Relaxed);
-    let is_post = req.method() == Method::POST;
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let op = target
-        .as_deref()
-        .and_then(|t| Operation::from_target(t).ok())
-        .map_or("-", Operation::name);
-    let body = Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await;
-
-    let (status, body, code) = match (is_post, target, body) {
-        (false, ..) => refuse(Error::UnsupportedOperation(
-            "Only POST requests are served.".to_owned(),
-        )),
-        (true, None, _) => refuse(Error::UnsupportedOperation(
-            "The X-Amz-Target header is missing.".to_owned(),
-        )),
-        (true, Some(_), Err(_)) => refuse(Error::Validation(format!(
-            "The request body could not be read or exceeds {MAX_BODY_BYTES} bytes."
-        ))),
-        (true, Some(target), Ok(collected)) => {
-            let bytes = collected.to_bytes();
-            let worker = Arc::clone(&kms);
-            match tokio::task::spawn_blocking(move || worker.handle(&target, &bytes)).await {
-                Ok(answer) => answer,
-                // A panic in a handler answers 500; the server keeps running.
-                Err(_) => refuse(Error::Internal),
-            }
-        }
-    };
-    println!("request {request_id} {op} {status} {}", code.unwrap_or("-"));
-    Ok(reply(status, body, request_id))
-}
-
-fn refuse(error: Error) -> (u16, Vec<u8>, Option<&'static str>) {
-    let (status, body) = wire::encode_error(&error);
-    (status, body, Some(error.code()))
-}
-
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-}
-
-async fn run(args: Args) -> Result<(), String> {
-    let ctx = KeyContext::new("aws", &args.region, &args.account)
-        .map_err(|e| format!("--region/--account: {}", e.message()))?;
-    let pool = Arc::new(Pool {
-        pool: Mutex::new(WrappingKeyPool::with_targets(
-            args.pool[0],
-            args.pool[1],
-            args.pool[2],
-        )),
-        wake: Condvar::new(),
-        stop: AtomicBool::new(false),
-    });
-    let mut rng: OsRng = UnwrapErr(SysRng);
-    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &mut rng));
-
-    let refill = Arc::clone(&pool);
-    let refiller = std::thread::spawn(move || refill.refill_forever());
-    let sweeper_kms = Arc::clone(&kms);
-    let sweeper = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(StdDuration::from_secs(1));
-        loop {
-            tick.tick().await;
-            let kms = Arc::clone(&sweeper_kms);
-            let _ = tokio::task::spawn_blocking(move || kms.sweep(now())).await;
-        }
-    });
-
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    println!("listening on http://{addr}");
-
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        println!("accept failed: {e}");
-                        tokio::time::sleep(StdDuration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let kms = Arc::clone(&kms);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| serve(Arc::clone(&kms), req));
-                    // A client that hangs up mid-request is its own business.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-            _ = &mut shutdown => break,
-        }
-    }
-    println!("shutting down");
-    sweeper.abort();
-    pool.stop.store(true, Ordering::Relaxed);
-    pool.wake.notify_all();
-    // The refill thread may be inside a key generation; it ends when that does.
-    drop(refiller);
-    Ok(())
-}
-
-fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(run(args));
-    runtime.shutdown_timeout(StdDuration::from_secs(1));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
         }
     }
 }

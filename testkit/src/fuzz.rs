@@ -1,4 +1,4 @@
-//! Fuzzing harness (feature `fuzzing`): one entry point per cargo-fuzz target under `fuzz/`,
+//! Fuzzing harness: one entry point per cargo-fuzz target under `fuzz/`,
 //! shared with `tests/fuzz_replay.rs` so that every checked-in corpus file is replayed on the
 //! stable toolchain through exactly the code the fuzzers ran.
 //!
@@ -20,19 +20,19 @@ use rand_core::SeedableRng;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::error::Error;
-use crate::expiration::Expiration;
-use crate::import::{ImportKeyMaterialRequest, ImportService, usable_material};
-use crate::key_id::{KeyContext, KeyId};
-use crate::material::{KeyMaterial, KeyMaterialId, validate_material};
-use crate::names::{
+use kms_import::error::Error;
+use kms_import::expiration::Expiration;
+use kms_import::import::{ImportKeyMaterialRequest, ImportService, usable_material};
+use kms_import::key_id::{KeyContext, KeyId};
+use kms_import::material::{KeyMaterial, KeyMaterialId, validate_material};
+use kms_import::names::{
     AwsName, ImportType, KeySpec, KeyState, KeyUsage, MessageType, Origin, WrappingAlgorithm,
     WrappingKeySpec,
 };
-use crate::record::{CreateKeyParams, KeyRecord, MaterialImport};
-use crate::state::DisabledImportPolicy;
-use crate::token::{ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims};
-use crate::wrap::{WrapPolicy, WrappingPrivateKey};
+use kms_import::record::{CreateKeyParams, KeyRecord, MaterialImport};
+use kms_import::state::DisabledImportPolicy;
+use kms_import::token::{ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims};
+use kms_import::wrap::{WrapPolicy, WrappingPrivateKey};
 
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
@@ -76,16 +76,16 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-const WRAPPING_2048: &[u8] = include_bytes!("../tests/data/wrapping_rsa_2048.pk8.der");
-const WRAPPING_3072: &[u8] = include_bytes!("../tests/data/wrapping_rsa_3072.pk8.der");
-const WRAPPING_4096: &[u8] = include_bytes!("../tests/data/wrapping_rsa_4096.pk8.der");
+const WRAPPING_2048: &[u8] = include_bytes!("../../tests/data/wrapping_rsa_2048.pk8.der");
+const WRAPPING_3072: &[u8] = include_bytes!("../../tests/data/wrapping_rsa_3072.pk8.der");
+const WRAPPING_4096: &[u8] = include_bytes!("../../tests/data/wrapping_rsa_4096.pk8.der");
 
-const EC_P256: &[u8] = include_bytes!("../tests/data/material/ec_p256.der");
-const EC_P256_OTHER: &[u8] = include_bytes!("../tests/data/material/ec_p256_other.der");
-const EC_P521: &[u8] = include_bytes!("../tests/data/material/ec_p521.der");
-const EC_P521_NOPUB: &[u8] = include_bytes!("../tests/data/material/ec_p521_nopub.der");
-const RSA_2048: &[u8] = include_bytes!("../tests/data/material/rsa_2048.der");
-const RSA_2048_E3: &[u8] = include_bytes!("../tests/data/material/rsa_2048_e3.der");
+const EC_P256: &[u8] = include_bytes!("../../tests/data/material/ec_p256.der");
+const EC_P256_OTHER: &[u8] = include_bytes!("../../tests/data/material/ec_p256_other.der");
+const EC_P521: &[u8] = include_bytes!("../../tests/data/material/ec_p521.der");
+const EC_P521_NOPUB: &[u8] = include_bytes!("../../tests/data/material/ec_p521_nopub.der");
+const RSA_2048: &[u8] = include_bytes!("../../tests/data/material/rsa_2048.der");
+const RSA_2048_E3: &[u8] = include_bytes!("../../tests/data/material/rsa_2048_e3.der");
 
 struct WrappingFixture {
     key: WrappingPrivateKey,
@@ -714,7 +714,7 @@ fn hex(bytes: &[u8]) -> String {
 // wire
 
 /// Target `wire`: an `X-Amz-Target` value and a JSON body through
-/// [`crate::wire::parse_request`].
+/// [`kms_import::wire::parse_request`].
 ///
 /// Layout: everything up to the first `\n` is the target (lossy UTF-8), the rest is the body.
 /// Without a newline, the first byte picks one of the known operations' targets.
@@ -723,7 +723,7 @@ fn hex(bytes: &[u8]) -> String {
 /// `UnsupportedOperationException` (unknown target), and encode to a JSON error body; a parsed
 /// request is for the operation the target names.
 pub fn wire(data: &[u8]) {
-    use crate::wire::{Operation, encode_error, parse_request};
+    use kms_import::wire::{Operation, encode_error, parse_request};
     let (target, body) = match data.iter().position(|b| *b == b'\n') {
         Some(i) => (
             String::from_utf8_lossy(&data[..i]).into_owned(),
@@ -1110,13 +1110,13 @@ pub fn seed_corpora() -> Vec<(&'static str, String, Vec<u8>)> {
         (
             "ec_k256",
             KeySpec::EccSecgP256k1,
-            include_bytes!("../tests/data/material/ec_k256.der"),
+            include_bytes!("../../tests/data/material/ec_k256.der"),
         ),
         ("rsa_2048", KeySpec::Rsa2048, RSA_2048),
         (
             "rsa_2048_bad_qinv",
             KeySpec::Rsa2048,
-            include_bytes!("../tests/data/material/rsa_2048_bad_qinv.der"),
+            include_bytes!("../../tests/data/material/rsa_2048_bad_qinv.der"),
         ),
         ("sm2", KeySpec::Sm2, &[0x11; 32]),
     ];
@@ -1128,35 +1128,35 @@ pub fn seed_corpora() -> Vec<(&'static str, String, Vec<u8>)> {
     let near_misses: [(&str, &[u8]); 8] = [
         (
             "ec_p256_compressed",
-            include_bytes!("../tests/data/material/ec_p256_compressed.der"),
+            include_bytes!("../../tests/data/material/ec_p256_compressed.der"),
         ),
         (
             "ec_p256_explicit",
-            include_bytes!("../tests/data/material/ec_p256_explicit.der"),
+            include_bytes!("../../tests/data/material/ec_p256_explicit.der"),
         ),
         (
             "ec_p256_hybrid",
-            include_bytes!("../tests/data/material/ec_p256_hybrid.der"),
+            include_bytes!("../../tests/data/material/ec_p256_hybrid.der"),
         ),
         (
             "ec_p256_scalar_order",
-            include_bytes!("../tests/data/material/ec_p256_scalar_order.der"),
+            include_bytes!("../../tests/data/material/ec_p256_scalar_order.der"),
         ),
         (
             "ec_p256_wrong_pub",
-            include_bytes!("../tests/data/material/ec_p256_wrong_pub.der"),
+            include_bytes!("../../tests/data/material/ec_p256_wrong_pub.der"),
         ),
         (
             "ber_p256_indefinite_length",
-            include_bytes!("../tests/data/material/ber_p256_indefinite_length.der"),
+            include_bytes!("../../tests/data/material/ber_p256_indefinite_length.der"),
         ),
         (
             "trailing_p256",
-            include_bytes!("../tests/data/material/trailing_p256.der"),
+            include_bytes!("../../tests/data/material/trailing_p256.der"),
         ),
         (
             "truncated_p256",
-            include_bytes!("../tests/data/material/truncated_p256.der"),
+            include_bytes!("../../tests/data/material/truncated_p256.der"),
         ),
     ];
     for (name, bytes) in near_misses {
@@ -1242,12 +1242,14 @@ fn test_payload(c: &TokenClaims) -> Vec<u8> {
         WrappingAlgorithm::RsaAesKeyWrapSha1 => 4,
         WrappingAlgorithm::RsaAesKeyWrapSha256 => 5,
         WrappingAlgorithm::Sm2pke => 6,
+        _ => 0,
     };
     let spec_code = |s: WrappingKeySpec| match s {
         WrappingKeySpec::Rsa2048 => 1u8,
         WrappingKeySpec::Rsa3072 => 2,
         WrappingKeySpec::Rsa4096 => 3,
         WrappingKeySpec::Sm2 => 4,
+        _ => 0,
     };
     let mut p = vec![1];
     p.extend_from_slice(c.token_id().as_bytes());

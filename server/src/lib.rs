@@ -1,0 +1,171 @@
+//! A local AWS KMS endpoint for the import ("bring your own key") flows, built on kms-import.
+//!
+//! The `kms-import-server` binary is a thin wrapper around [`run`]; tests start the same server
+//! in process.
+//!
+//! ```text
+//! kms-import-server --listen 127.0.0.1:4599
+//! ```
+//!
+//! It speaks AWS JSON 1.1 (`POST /`, `X-Amz-Target: TrentService.<Operation>`), so the AWS
+//! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys, aliases and
+//! imported material live in memory only and are gone when the process ends.
+//!
+//! **Credentials are not checked.** Any SigV4 signature (or none) is accepted: this is a local
+//! development and test tool, not a service to expose to a network.
+//!
+//! Operations: CreateKey (origins AWS_KMS and EXTERNAL), DescribeKey, ListKeys,
+//! GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial, EnableKey, DisableKey,
+//! ScheduleKeyDeletion, CancelKeyDeletion, GetPublicKey, Encrypt, Decrypt, GenerateMac,
+//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases. Everything else answers
+//! `UnsupportedOperationException`.
+//!
+//! SYMMETRIC_DEFAULT ciphertexts use this server's own envelope (AES-256-GCM; see
+//! `envelope`), not AWS's format: they decrypt here only.
+
+#![forbid(unsafe_code)]
+
+pub mod args;
+mod envelope;
+mod http;
+mod material;
+mod ops;
+mod pool;
+mod store;
+
+/// What every module of the server uses.
+mod prelude {
+    pub(crate) use std::collections::BTreeMap;
+    pub(crate) use std::convert::Infallible;
+    pub(crate) use std::net::SocketAddr;
+    pub(crate) use std::str::FromStr;
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+    pub(crate) use std::time::Duration as StdDuration;
+
+    pub(crate) use crate::material::generate_material;
+    pub(crate) use aes_gcm::aead::{AeadInOut, KeyInit};
+    pub(crate) use aes_gcm::{Aes256Gcm, Key as GcmKey, Nonce as GcmNonce, Tag as GcmTag};
+    pub(crate) use getrandom::SysRng;
+    pub(crate) use http_body_util::{BodyExt, Full, Limited};
+    pub(crate) use hyper::body::{Bytes, Incoming};
+    pub(crate) use hyper::server::conn::http1;
+    pub(crate) use hyper::service::service_fn;
+    pub(crate) use hyper::{Method, StatusCode};
+    pub(crate) use hyper_util::rt::TokioIo;
+    pub(crate) use kms_import::import::ImportService;
+    pub(crate) use kms_import::key_id::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
+    pub(crate) use kms_import::names::{
+        EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
+    };
+    pub(crate) use kms_import::pool::WrappingKeyPool;
+    pub(crate) use kms_import::record::{CreateKeyParams, KeyRecord};
+    pub(crate) use kms_import::state::KeyOperation;
+    pub(crate) use kms_import::token::{SealingKey, SealingKeys};
+    pub(crate) use kms_import::wire::{self, Operation, Request, Response};
+    pub(crate) use kms_import::wrap::{WrappingPrivateKey, check_compatible};
+    pub(crate) use kms_import::{
+        Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
+        WrappingKeySpec, validate_material,
+    };
+    pub(crate) use rand_core::{CryptoRng, UnwrapErr};
+    pub(crate) use time::OffsetDateTime;
+    pub(crate) use zeroize::Zeroizing;
+
+    pub(crate) type OsRng = UnwrapErr<SysRng>;
+
+    /// Requests with a larger body are refused before they are parsed.
+    pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+    /// ListKeys / ListAliases page size when the request names none.
+    pub(crate) const DEFAULT_PAGE: usize = 100;
+
+    pub(crate) use crate::args::Args;
+    pub(crate) use crate::envelope::*;
+    pub(crate) use crate::http::*;
+    pub(crate) use crate::ops::*;
+    pub(crate) use crate::pool::*;
+    pub(crate) use crate::store::*;
+    pub(crate) use crate::{lock, now};
+}
+
+use prelude::*;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A handler that panicked while holding the lock leaves consistent data behind: records
+    // are only ever replaced whole. Keep serving.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// Serves until SIGTERM or SIGINT: the whole program, minus argument parsing and the runtime.
+pub async fn run(args: Args) -> Result<(), String> {
+    let ctx = KeyContext::new("aws", &args.region, &args.account)
+        .map_err(|e| format!("--region/--account: {}", e.message()))?;
+    let pool = Arc::new(Pool {
+        pool: Mutex::new(WrappingKeyPool::with_targets(
+            usize::from(args.pool_rsa_2048),
+            usize::from(args.pool_rsa_3072),
+            usize::from(args.pool_rsa_4096),
+        )),
+        wake: Condvar::new(),
+        stop: AtomicBool::new(false),
+    });
+    let mut rng: OsRng = UnwrapErr(SysRng);
+    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &mut rng));
+
+    let refill = Arc::clone(&pool);
+    let refiller = std::thread::spawn(move || refill.refill_forever());
+    let sweeper_kms = Arc::clone(&kms);
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(StdDuration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let kms = Arc::clone(&sweeper_kms);
+            let _ = tokio::task::spawn_blocking(move || kms.sweep(now())).await;
+        }
+    });
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    println!("listening on http://{addr}");
+
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        println!("accept failed: {e}");
+                        tokio::time::sleep(StdDuration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let kms = Arc::clone(&kms);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| serve(Arc::clone(&kms), req));
+                    // A client that hangs up mid-request is its own business.
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    println!("shutting down");
+    sweeper.abort();
+    pool.stop.store(true, Ordering::Relaxed);
+    pool.wake.notify_all();
+    // The refill thread may be inside a key generation; it ends when that does.
+    drop(refiller);
+    Ok(())
+}
