@@ -37,7 +37,12 @@ pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
 };
-pub use record::{CreateKeyParams, ExpiryOutcome, KeyRecord, MaterialImport, MaterialRecord};
+#[cfg(feature = "serde")]
+pub use record::sealed_revision;
+pub use record::{
+    CreateKeyParams, ExpiryOutcome, Invariant, KeyRecord, MaterialImport, MaterialRecord,
+    StorageError, StorageKey, StorageKeyId, StorageKeys,
+};
 pub use rotation::{KeyMaterialEntry, Page, RotationOutcome};
 pub use state::{DisabledImportPolicy, KeyOperation};
 pub use token::{

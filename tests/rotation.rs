@@ -864,23 +864,30 @@ fn list_page_converts_to_the_wire_response() {
 fn rotated_records_round_trip_and_older_records_still_load() {
     let mut k = rotated_key(1, &[2]);
     import(&mut k, 3, NEW, 5);
-    let json = serde_json::to_string(&k).unwrap();
-    let back: KeyRecord = serde_json::from_str(&json).unwrap();
+    let json = k.to_plaintext_json_insecure().unwrap();
+    let back = KeyRecord::from_plaintext_json_insecure(&json).unwrap();
     back.check_invariants().unwrap();
-    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    assert_eq!(*back.to_plaintext_json_insecure().unwrap(), *json);
     assert_eq!(back.materials()[1].rotation_date(), Some(day(1)));
     assert_eq!(back.on_demand_rotations(), 1);
 
-    // Records written before rotation existed lack the rotation members.
+    // Records written before rotation existed (unversioned form) lack the rotation members.
     let mut old = symmetric_key();
-    import(&mut old, 1, None, 0);
-    let mut value = serde_json::to_value(&old).unwrap();
-    for m in value["materials"].as_array_mut().unwrap() {
-        let m = m.as_object_mut().unwrap();
-        assert!(m.remove("rotation_date").is_some());
-        assert!(m.remove("rotation_type").is_some());
-    }
-    let loaded: KeyRecord = serde_json::from_value(value).unwrap();
-    loaded.check_invariants().unwrap();
+    let id = import(&mut old, 1, None, 0);
+    let unversioned = format!(
+        r#"{{"arn":"{ARN}","creation_date":"2026-05-28T20:26:40Z","key_state":"Enabled",
+        "origin":"EXTERNAL","key_spec":"SYMMETRIC_DEFAULT","key_usage":"ENCRYPT_DECRYPT",
+        "description":"","deletion_date":null,"materials":[{{"id":"{id}",
+        "material":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        "expiration":{{"model":"KEY_MATERIAL_DOES_NOT_EXPIRE"}},"material_state":"CURRENT",
+        "description":null}}],"revision":{}}}"#,
+        old.revision()
+    );
+    let loaded = KeyRecord::from_plaintext_json_insecure(&unversioned).unwrap();
     assert_eq!(loaded.materials()[0].rotation_date(), None);
+    assert_eq!(loaded.materials()[0].id(), id);
+    assert_eq!(
+        *loaded.to_plaintext_json_insecure().unwrap(),
+        *old.to_plaintext_json_insecure().unwrap()
+    );
 }

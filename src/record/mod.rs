@@ -13,9 +13,9 @@
 //! an embedder can store records with compare-and-swap; a call that changes nothing leaves it
 //! alone.
 //!
-//! With the `serde` feature, records serialise with their key material (base64). Such a record
-//! holds secrets: the embedder must encrypt and authenticate it at rest, and should run
-//! [`KeyRecord::check_invariants`] after loading one.
+//! A record holds key material, so it is stored only sealed under a storage key: with the
+//! `serde` feature, `KeyRecord::seal` and `KeyRecord::open_sealed` (format in
+//! [`storage`]). Loading checks the invariants and fails with a typed [`StorageError`].
 
 use time::{Duration, OffsetDateTime};
 
@@ -33,6 +33,12 @@ use crate::rotation::{
 };
 use crate::state::{DisabledImportPolicy, KeyOperation, Outcome, TransitionInput, outcome};
 use crate::token::{TokenClaims, UsedTokens};
+
+pub mod storage;
+
+#[cfg(feature = "serde")]
+pub use storage::sealed_revision;
+pub use storage::{Invariant, StorageError, StorageKey, StorageKeyId, StorageKeys};
 
 /// Longest key description CreateKey accepts, in characters.
 pub const MAX_KEY_DESCRIPTION_LEN: usize = 8192;
@@ -61,20 +67,13 @@ pub struct CreateKeyParams {
 /// One key material of a key: its id (the commitment that survives deletion), the bytes while
 /// they are present, and the expiration of its last import.
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MaterialRecord {
     id: KeyMaterialId,
-    #[cfg_attr(feature = "serde", serde(with = "material_base64"))]
     material: Option<KeyMaterial>,
     expiration: Option<Expiration>,
     material_state: KeyMaterialState,
     description: Option<String>,
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, with = "time::serde::rfc3339::option")
-    )]
     rotation_date: Option<OffsetDateTime>,
-    #[cfg_attr(feature = "serde", serde(default))]
     rotation_type: Option<RotationType>,
 }
 
@@ -177,20 +176,16 @@ impl ExpiryOutcome {
 /// A KMS key as the service stores it. Fields are private; mutations go through methods that
 /// keep the invariants listed on [`KeyRecord::check_invariants`].
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeyRecord {
     arn: KeyArn,
-    #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
     creation_date: OffsetDateTime,
     key_state: KeyState,
     origin: Origin,
     key_spec: KeySpec,
     key_usage: KeyUsage,
     description: String,
-    #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339::option"))]
     deletion_date: Option<OffsetDateTime>,
     materials: Vec<MaterialRecord>,
-    #[cfg_attr(feature = "serde", serde(default))]
     used_tokens: UsedTokens,
     revision: u64,
 }
@@ -426,8 +421,14 @@ impl KeyRecord {
         }
     }
 
+    /// Moves the revision on; past [`storage::MAX_REVISION`] it starts again at 0, so that it
+    /// always fits a signed 64-bit column.
     fn touch(&mut self) {
-        self.revision = self.revision.wrapping_add(1);
+        self.revision = if self.revision >= storage::MAX_REVISION {
+            0
+        } else {
+            self.revision + 1
+        };
     }
 
     fn permanent_materials(&self) -> impl Iterator<Item = &MaterialRecord> {
@@ -905,8 +906,8 @@ impl KeyRecord {
             .collect())
     }
 
-    /// Checks the record's invariants; the message names the first one broken. Meant for
-    /// property tests, fuzzing and records loaded from storage.
+    /// Checks the record's invariants and reports the first one broken. Loading a stored
+    /// record runs it; property tests and fuzzing run it after every operation.
     ///
     /// - A key of an origin other than EXTERNAL has no material and is never PendingImport.
     /// - An EXTERNAL key is Enabled or Disabled only while it holds every permanently
@@ -921,22 +922,27 @@ impl KeyRecord {
     ///   [`MAX_ON_DEMAND_ROTATIONS`] on-demand rotations.
     /// - Material ids are unique, and a present material's id is derived from its bytes.
     /// - A material has an expiration exactly while its bytes are present.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    /// - The revision is at most `i64::MAX`.
+    pub fn check_invariants(&self) -> Result<(), StorageError> {
+        self.broken_invariant().map_or(Ok(()), |i| Err(i.into()))
+    }
+
+    fn broken_invariant(&self) -> Option<Invariant> {
         let state = self.key_state;
         if !self.imports_material() {
             if !self.materials.is_empty() {
-                return Err(format!("origin {} with imported material", self.origin));
+                return Some(Invariant::ForeignOriginWithoutMaterial);
             }
             if state == KeyState::PendingImport {
-                return Err(format!("origin {} in PendingImport", self.origin));
+                return Some(Invariant::ForeignOriginNeverPendingImport);
             }
         } else {
             let complete = self.material_complete();
             if matches!(state, KeyState::Enabled | KeyState::Disabled) && !complete {
-                return Err(format!("{state} without all permanent material"));
+                return Some(Invariant::UsableOnlyWithAllMaterial);
             }
             if state == KeyState::PendingImport && complete {
-                return Err("PendingImport with all permanent material present".to_owned());
+                return Some(Invariant::PendingImportOnlyWithMaterialMissing);
             }
         }
         let pending_deletion = matches!(
@@ -944,19 +950,15 @@ impl KeyRecord {
             KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
         );
         if pending_deletion != self.deletion_date.is_some() {
-            return Err(format!(
-                "{state} with deletion date {:?}",
-                self.deletion_date
-            ));
+            return Some(Invariant::DeletionDateExactlyWhilePendingDeletion);
         }
-        let count = |s: KeyMaterialState| {
-            self.materials
-                .iter()
-                .filter(|m| m.material_state == s)
-                .count()
-        };
-        if !self.materials.is_empty() && count(KeyMaterialState::Current) != 1 {
-            return Err("materials without exactly one CURRENT".to_owned());
+        let current = self
+            .materials
+            .iter()
+            .filter(|m| m.material_state == KeyMaterialState::Current)
+            .count();
+        if !self.materials.is_empty() && current != 1 {
+            return Some(Invariant::ExactlyOneCurrent);
         }
         let pending = self
             .materials
@@ -964,7 +966,7 @@ impl KeyRecord {
             .filter(|m| !m.is_permanently_associated())
             .count();
         if pending > 1 {
-            return Err("more than one material pending rotation".to_owned());
+            return Some(Invariant::AtMostOnePendingRotation);
         }
         if let Some(i) = self
             .materials
@@ -972,62 +974,53 @@ impl KeyRecord {
             .position(|m| !m.is_permanently_associated())
         {
             if i + 1 != self.materials.len() {
-                return Err("material pending rotation is not the last one".to_owned());
+                return Some(Invariant::PendingRotationLast);
             }
         }
         let mut permanent = self.permanent_materials();
         if let Some(first) = permanent.next() {
             if first.rotation_date.is_some() {
-                return Err(format!("first material {} has a rotation date", first.id));
+                return Some(Invariant::FirstMaterialNotRotated);
             }
-            if let Some(m) = permanent.find(|m| m.rotation_date.is_none()) {
-                return Err(format!("material {} associated without rotation", m.id));
+            if permanent.any(|m| m.rotation_date.is_none()) {
+                return Some(Invariant::LaterMaterialRotatedIn);
             }
         }
         if let Some(last) = self.permanent_materials().last() {
             if last.material_state != KeyMaterialState::Current {
-                return Err(format!(
-                    "latest permanent material {} is {}",
-                    last.id, last.material_state
-                ));
+                return Some(Invariant::LatestIsCurrent);
             }
         }
         if self.on_demand_rotations() > MAX_ON_DEMAND_ROTATIONS {
-            return Err(format!(
-                "{} on-demand rotations",
-                self.on_demand_rotations()
-            ));
+            return Some(Invariant::RotationLimit);
         }
         let key_id = self.key_id().to_string();
         for (i, m) in self.materials.iter().enumerate() {
             if self.materials.iter().skip(i + 1).any(|o| o.id == m.id) {
-                return Err(format!("duplicate material id {}", m.id));
+                return Some(Invariant::UniqueMaterialIds);
             }
             if m.material.is_some() != m.expiration.is_some() {
-                return Err(format!("material {} expiration out of step", m.id));
+                return Some(Invariant::ExpirationExactlyWhilePresent);
             }
             if let Some(bytes) = &m.material {
                 if !KeyMaterialId::derive(&key_id, bytes).ct_eq(&m.id) {
-                    return Err(format!("material {} does not match its id", m.id));
+                    return Some(Invariant::MaterialMatchesId);
                 }
             }
             if !m.is_permanently_associated() && m.material.is_none() {
-                return Err(format!("absent material {} pending rotation", m.id));
+                return Some(Invariant::PendingMaterialPresent);
             }
             if m.rotation_date.is_some() != m.rotation_type.is_some() {
-                return Err(format!(
-                    "material {} rotation date and type out of step",
-                    m.id
-                ));
+                return Some(Invariant::RotationDateWithType);
             }
             if !m.is_permanently_associated() && m.rotation_date.is_some() {
-                return Err(format!(
-                    "material {} pending rotation has a rotation date",
-                    m.id
-                ));
+                return Some(Invariant::PendingMaterialNotRotated);
             }
         }
-        Ok(())
+        if self.revision > storage::MAX_REVISION {
+            return Some(Invariant::RevisionInRange);
+        }
+        None
     }
 }
 
@@ -1075,38 +1068,6 @@ fn check_material_description(description: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-/// Serialises present key material as standard padded base64, `null` when absent. The text
-/// buffers this crate allocates are zeroized; those of the serde format are the embedder's.
-#[cfg(feature = "serde")]
-mod material_base64 {
-    use base64ct::{Base64, Encoding};
-    use serde::{Deserialize, Deserializer, Serializer};
-    use zeroize::Zeroizing;
-
-    use crate::material::KeyMaterial;
-
-    pub(super) fn serialize<S: Serializer>(
-        material: &Option<KeyMaterial>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match material {
-            Some(m) => s.serialize_str(&Zeroizing::new(Base64::encode_string(m.expose_secret()))),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<KeyMaterial>, D::Error> {
-        let Some(text) = Option::<String>::deserialize(d)?.map(Zeroizing::new) else {
-            return Ok(None);
-        };
-        let bytes = Base64::decode_vec(&text)
-            .map_err(|_| serde::de::Error::custom("key material is not valid base64"))?;
-        Ok(Some(KeyMaterial::new(bytes)))
-    }
 }
 
 #[cfg(test)]
@@ -1580,32 +1541,5 @@ mod tests {
         let s = format!("{k:?}");
         assert!(s.contains("<redacted>"));
         assert!(!s.contains("90, 90") && !s.contains("5a5a"), "{s}");
-    }
-
-    #[cfg(feature = "serde")]
-    #[test]
-    fn records_round_trip_through_serde_json() {
-        let mut k = create(KeySpec::SymmetricDefault, Origin::External);
-        let id = k
-            .import_material(material(7), expires_in(10), t0())
-            .unwrap();
-        k.schedule_deletion(t0(), Some(7)).unwrap();
-        let json = serde_json::to_string(&k).unwrap();
-        assert!(
-            json.contains("\"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\""),
-            "{json}"
-        );
-        assert!(json.contains(&format!("\"{id}\"")));
-        assert!(json.contains("\"KEY_MATERIAL_EXPIRES\""));
-        let back: KeyRecord = serde_json::from_str(&json).unwrap();
-        back.check_invariants().unwrap();
-        assert_eq!(serde_json::to_string(&back).unwrap(), json);
-        assert_eq!(back.deletion_date(), k.deletion_date());
-        assert_eq!(
-            back.materials()[0].material().unwrap().expose_secret(),
-            &[7; 32]
-        );
-        let bad = json.replace("BwcHBwcH", "!!!!");
-        assert!(serde_json::from_str::<KeyRecord>(&bad).is_err());
     }
 }
