@@ -28,9 +28,10 @@ use crate::material::{KeyMaterial, KeyMaterialId, ValidatedMaterial, validate_ma
 use crate::names::{
     ExpirationModel, ImportType, IncludeKeyMaterial, WrappingAlgorithm, WrappingKeySpec,
 };
+use crate::page::{Page, paginate};
 use crate::pool::WrappingKeyPool;
+use crate::record::{KeyMaterialEntry, RotationOutcome};
 use crate::record::{KeyRecord, MaterialImport};
-use crate::rotation::{KeyMaterialEntry, Page, RotationOutcome, paginate};
 use crate::state::{DisabledImportPolicy, KeyOperation};
 use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
 use crate::wrap::{

@@ -18,9 +18,9 @@ pub mod import;
 pub mod key_id;
 pub mod material;
 pub mod names;
+pub mod page;
 pub mod pool;
 pub mod record;
-pub mod rotation;
 pub mod state;
 pub mod token;
 #[cfg(feature = "serde")]
@@ -37,13 +37,13 @@ pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,
     KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
 };
+pub use page::Page;
 #[cfg(feature = "serde")]
 pub use record::sealed_revision;
 pub use record::{
-    CreateKeyParams, ExpiryOutcome, Invariant, KeyRecord, MaterialImport, MaterialRecord,
-    StorageError, StorageKey, StorageKeyId, StorageKeys,
+    CreateKeyParams, ExpiryOutcome, Invariant, KeyMaterialEntry, KeyRecord, MaterialImport,
+    MaterialRecord, RotationOutcome, StorageError, StorageKey, StorageKeyId, StorageKeys,
 };
-pub use rotation::{KeyMaterialEntry, Page, RotationOutcome};
 pub use state::{DisabledImportPolicy, KeyOperation};
 pub use token::{
     ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId, UsedTokens,

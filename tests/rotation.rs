@@ -4,8 +4,9 @@
 //! `KeyRecord::import_material`; the unwrap path is tested elsewhere.
 
 use kms_import::names::{IncludeKeyMaterial, RotationType};
+use kms_import::page::paginate;
+use kms_import::record::MAX_ON_DEMAND_ROTATIONS;
 use kms_import::record::MaterialImport;
-use kms_import::rotation::{MAX_ON_DEMAND_ROTATIONS, paginate};
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Error, Expiration, ExpirationModel, ImportState,
     ImportType, KeyContext, KeyMaterial, KeyMaterialEntry, KeyMaterialId, KeyMaterialState,

@@ -345,107 +345,12 @@ pub enum StorageError {
     },
     /// The record breaks one of the invariants listed on [`KeyRecord::check_invariants`](crate::KeyRecord::check_invariants).
     #[error("key record breaks an invariant: {0}")]
-    BrokenInvariant(Invariant),
+    BrokenInvariant(super::Invariant),
 }
 
 impl From<StorageError> for crate::Error {
     fn from(_: StorageError) -> crate::Error {
         crate::Error::Internal
-    }
-}
-
-/// One invariant of a [`KeyRecord`](crate::KeyRecord), as reported by
-/// [`KeyRecord::check_invariants`](crate::KeyRecord::check_invariants).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Invariant {
-    /// A key of an origin other than EXTERNAL holds no imported material.
-    ForeignOriginWithoutMaterial,
-    /// A key of an origin other than EXTERNAL is never PendingImport.
-    ForeignOriginNeverPendingImport,
-    /// An EXTERNAL key is Enabled or Disabled only while it holds all its permanent material.
-    UsableOnlyWithAllMaterial,
-    /// An EXTERNAL key is PendingImport only while some permanent material is missing.
-    PendingImportOnlyWithMaterialMissing,
-    /// `DeletionDate` is set exactly while the key is pending deletion.
-    DeletionDateExactlyWhilePendingDeletion,
-    /// Once a key has material, exactly one is CURRENT.
-    ExactlyOneCurrent,
-    /// At most one material is pending rotation.
-    AtMostOnePendingRotation,
-    /// Material pending rotation comes last.
-    PendingRotationLast,
-    /// The first material has no rotation date.
-    FirstMaterialNotRotated,
-    /// Every permanent material after the first was rotated in.
-    LaterMaterialRotatedIn,
-    /// The last permanent material is the CURRENT one.
-    LatestIsCurrent,
-    /// At most 25 on-demand rotations.
-    RotationLimit,
-    /// Material ids are unique.
-    UniqueMaterialIds,
-    /// A material has an expiration exactly while its bytes are present.
-    ExpirationExactlyWhilePresent,
-    /// A present material's id is derived from its bytes.
-    MaterialMatchesId,
-    /// Material pending rotation is present (it is forgotten, not kept, once gone).
-    PendingMaterialPresent,
-    /// A material has a rotation date exactly when it has a rotation type.
-    RotationDateWithType,
-    /// Material pending rotation has no rotation date.
-    PendingMaterialNotRotated,
-    /// The revision is at most `i64::MAX`.
-    RevisionInRange,
-}
-
-impl fmt::Display for Invariant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Invariant::ForeignOriginWithoutMaterial => {
-                "a key of an origin other than EXTERNAL holds no imported material"
-            }
-            Invariant::ForeignOriginNeverPendingImport => {
-                "a key of an origin other than EXTERNAL is never PendingImport"
-            }
-            Invariant::UsableOnlyWithAllMaterial => {
-                "an Enabled or Disabled key holds all its permanently associated material"
-            }
-            Invariant::PendingImportOnlyWithMaterialMissing => {
-                "a PendingImport key misses some permanently associated material"
-            }
-            Invariant::DeletionDateExactlyWhilePendingDeletion => {
-                "the deletion date is set exactly while the key is pending deletion"
-            }
-            Invariant::ExactlyOneCurrent => "a key with material has exactly one CURRENT",
-            Invariant::AtMostOnePendingRotation => "at most one material is pending rotation",
-            Invariant::PendingRotationLast => "material pending rotation comes last",
-            Invariant::FirstMaterialNotRotated => "the first material has no rotation date",
-            Invariant::LaterMaterialRotatedIn => {
-                "every permanent material after the first was rotated in"
-            }
-            Invariant::LatestIsCurrent => "the latest permanent material is CURRENT",
-            Invariant::RotationLimit => "at most 25 on-demand rotations",
-            Invariant::UniqueMaterialIds => "material ids are unique",
-            Invariant::ExpirationExactlyWhilePresent => {
-                "a material has an expiration exactly while its bytes are present"
-            }
-            Invariant::MaterialMatchesId => "a present material's id is derived from its bytes",
-            Invariant::PendingMaterialPresent => "material pending rotation is present",
-            Invariant::RotationDateWithType => {
-                "a material has a rotation date exactly when it has a rotation type"
-            }
-            Invariant::PendingMaterialNotRotated => {
-                "material pending rotation has no rotation date"
-            }
-            Invariant::RevisionInRange => "the revision is at most i64::MAX",
-        })
-    }
-}
-
-impl From<Invariant> for StorageError {
-    fn from(i: Invariant) -> StorageError {
-        StorageError::BrokenInvariant(i)
     }
 }
 
