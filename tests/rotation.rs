@@ -423,7 +423,7 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
         k.material_by_id(&id(1)).unwrap().expiration(),
         Some(until(40))
     );
-    assert_eq!(k.valid_to(), Some(day(40)));
+    assert_eq!(k.valid_to(day(5)), Some(day(40)));
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     k.check_invariants().unwrap();
 }
@@ -486,8 +486,8 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     assert_eq!(err(k.check_usable(day(5))), pending_import());
     // DescribeKey: the current id survives; no model or date while material is missing.
     assert_eq!(k.current_key_material_id(), Some(id(2)));
-    assert_eq!(k.expiration_model(), None);
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.expiration_model(day(5)), None);
+    assert_eq!(k.valid_to(day(5)), None);
     let gone = k.material_by_id(&id(1)).unwrap();
     assert!(gone.material().is_none());
     assert_eq!(gone.import_state(), ImportState::PendingImport);
@@ -501,7 +501,7 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(6)),
         Some(ExpirationModel::KeyMaterialDoesNotExpire)
     );
     k.check_invariants().unwrap();
@@ -575,7 +575,7 @@ fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
     k.import_material(material(1), request(None, until(50)), day(11))
         .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
-    assert_eq!(k.valid_to(), Some(day(50)));
+    assert_eq!(k.valid_to(day(11)), Some(day(50)));
 }
 
 #[test]
@@ -586,24 +586,24 @@ fn valid_to_is_the_earliest_expiry_among_permanently_associated_materials() {
     k.import_material(material(2), request(NEW, until(20)), day(0))
         .unwrap();
     // Pending material does not count.
-    assert_eq!(k.valid_to(), Some(day(30)));
+    assert_eq!(k.valid_to(day(0)), Some(day(30)));
     k.rotate_key_on_demand(day(1)).unwrap();
-    assert_eq!(k.valid_to(), Some(day(20)));
+    assert_eq!(k.valid_to(day(1)), Some(day(20)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(1)),
         Some(ExpirationModel::KeyMaterialExpires)
     );
     // Expiry on the NON_CURRENT material alone still makes the key expire.
     import(&mut k, 2, None, 2);
-    assert_eq!(k.valid_to(), Some(day(30)));
+    assert_eq!(k.valid_to(day(2)), Some(day(30)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(2)),
         Some(ExpirationModel::KeyMaterialExpires)
     );
     import(&mut k, 1, None, 2);
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.valid_to(day(2)), None);
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(2)),
         Some(ExpirationModel::KeyMaterialDoesNotExpire)
     );
 }

@@ -50,23 +50,23 @@ pub(crate) fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithmSpec> {
     }
 }
 
-pub(crate) fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
-    let spec = record.key_spec();
-    let usage = record.key_usage();
+pub(crate) fn metadata(record: &KeyRecord, now: OffsetDateTime) -> wire::KeyMetadata {
+    let d = record.describe(now);
+    let (spec, usage) = (d.key_spec, d.key_usage);
     wire::KeyMetadata {
-        aws_account_id: record.account_id().as_str().to_owned(),
-        key_id: record.key_id().to_string(),
-        arn: record.arn().to_string(),
-        creation_date: record.creation_date(),
-        enabled: record.enabled(),
-        description: record.description().to_owned(),
+        aws_account_id: d.aws_account_id.as_str().to_owned(),
+        key_id: d.key_id.to_string(),
+        arn: d.arn.to_string(),
+        creation_date: d.creation_date,
+        enabled: d.enabled,
+        description: d.description,
         key_usage: usage,
-        key_state: record.key_state(),
-        deletion_date: record.deletion_date(),
-        valid_to: record.valid_to(),
-        origin: record.origin(),
-        expiration_model: record.expiration_model(),
-        key_manager: record.key_manager(),
+        key_state: d.key_state,
+        deletion_date: d.deletion_date,
+        valid_to: d.valid_to,
+        origin: d.origin,
+        expiration_model: d.expiration_model,
+        key_manager: d.key_manager,
         customer_master_key_spec: wire::legacy_key_spec(spec),
         key_spec: spec,
         encryption_algorithms: (usage == KeyUsage::EncryptDecrypt)
@@ -74,9 +74,9 @@ pub(crate) fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
         signing_algorithms: (usage == KeyUsage::SignVerify).then(|| signing_algorithms(spec)),
         mac_algorithms: (usage == KeyUsage::GenerateVerifyMac)
             .then(|| mac_algorithm(spec).into_iter().collect()),
-        multi_region: false,
-        current_key_material_id: record.current_key_material_id(),
-        pending_deletion_window_in_days: None,
+        multi_region: d.multi_region,
+        current_key_material_id: d.current_key_material_id,
+        pending_deletion_window_in_days: d.pending_deletion_window_in_days,
     }
 }
 
@@ -202,7 +202,8 @@ impl Kms {
         Ok(match request {
             Request::CreateKey(r) => Response::CreateKey(self.create_key(r, now, &mut rng)?),
             Request::DescribeKey(r) => Response::DescribeKey(wire::DescribeKeyResponse {
-                key_metadata: self.with_key_any(&r.key_id, now, |k| Ok(metadata(&k.record)))?,
+                key_metadata: self
+                    .with_key_any(&r.key_id, now, |k| Ok(metadata(&k.record, now)))?,
             }),
             Request::ListKeys(r) => Response::ListKeys(self.list_keys(r)?),
             Request::GetParametersForImport(r) => {
@@ -214,6 +215,7 @@ impl Kms {
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
                         .import_key_material(&mut k.record, &r, now, &mut rng)
+                        .into_result()
                 })?;
                 Response::ImportKeyMaterial(out.into())
             }
@@ -223,6 +225,7 @@ impl Kms {
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
                         .delete_imported_key_material(&mut k.record, &r, now)
+                        .into_result()
                 })?;
                 Response::DeleteImportedKeyMaterial(out.into())
             }
@@ -364,7 +367,8 @@ impl Kms {
                 let id = self.import.resolve_key_id(&r.key_id)?;
                 Response::RotateKeyOnDemand(self.with_key_id(&id, now, |k| {
                     self.import
-                        .rotate_key_on_demand(&mut k.record, &r.key_id, now)?;
+                        .rotate_key_on_demand(&mut k.record, &r.key_id, now)
+                        .into_result()?;
                     Ok(wire::KeyIdResponse {
                         key_id: k.record.arn().to_string(),
                     })
@@ -490,7 +494,7 @@ impl Kms {
             Origin::AwsKms => Some(generate_material(key_spec, rng)?),
             _ => None,
         };
-        let key_metadata = metadata(&record);
+        let key_metadata = metadata(&record, now);
         lock(&self.store)
             .keys
             .insert(record.key_id(), Key { record, generated });
@@ -541,13 +545,13 @@ impl Kms {
             // Generated here, outside every lock.
             None => WrappingPrivateKey::generate(r.wrapping_key_spec, rng)?,
         };
-        let mut one = WrappingKeyPool::new();
-        one.insert(key);
+        let mut one = Some(key);
         let result = self.with_key_id(&id, now, |k| {
             self.import
                 .get_parameters_for_import(&mut k.record, &r, &mut one, now, rng)
+                .into_result()
         });
-        if let Some(unused) = one.take(r.wrapping_key_spec) {
+        if let Some(unused) = one.take() {
             self.pool.give_back(unused);
         }
         Ok(result?.into())

@@ -32,6 +32,7 @@ use crate::names::{ExpirationModel, KeyManager, KeySpec, KeyState, KeyUsage, Ori
 use crate::state::{Outcome, TransitionInput};
 use crate::token::{TokenClaims, UsedTokens};
 
+mod describe;
 mod invariants;
 mod lifecycle;
 mod materials;
@@ -40,6 +41,7 @@ pub mod storage;
 #[cfg(test)]
 mod tests;
 
+pub use describe::KeyDescription;
 pub use invariants::Invariant;
 pub use lifecycle::{
     DEFAULT_PENDING_WINDOW_DAYS, ExpiryOutcome, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS,
@@ -176,9 +178,10 @@ impl KeyRecord {
         self.key_state
     }
 
-    /// `Enabled`: true exactly when the state is Enabled.
-    pub fn enabled(&self) -> bool {
-        self.key_state == KeyState::Enabled
+    /// `Enabled` at `now`: true exactly when the key's state at `now` is Enabled (material
+    /// whose `ValidTo` has passed counts as expired, applied or not).
+    pub fn enabled(&self, now: OffsetDateTime) -> bool {
+        self.state_at(now) == KeyState::Enabled
     }
 
     /// `Origin`.
@@ -228,23 +231,24 @@ impl KeyRecord {
         false
     }
 
-    /// `ExpirationModel`: present only while the key holds all its permanently associated
-    /// material; KEY_MATERIAL_EXPIRES when any of it expires.
-    pub fn expiration_model(&self) -> Option<ExpirationModel> {
-        if !self.imports_material() || !self.material_complete() {
+    /// `ExpirationModel` at `now`: present only while the key holds all its permanently
+    /// associated material at `now`; KEY_MATERIAL_EXPIRES when any of it expires.
+    pub fn expiration_model(&self, now: OffsetDateTime) -> Option<ExpirationModel> {
+        if !self.imports_material() || !materials::complete(self.origin, &self.materials, Some(now))
+        {
             return None;
         }
-        Some(if self.valid_to().is_some() {
+        Some(if self.valid_to(now).is_some() {
             ExpirationModel::KeyMaterialExpires
         } else {
             ExpirationModel::KeyMaterialDoesNotExpire
         })
     }
 
-    /// `ValidTo`: the earliest `valid_to` among the permanently associated materials, while
-    /// the key holds all of them.
-    pub fn valid_to(&self) -> Option<OffsetDateTime> {
-        if !self.material_complete() {
+    /// `ValidTo` at `now`: the earliest `valid_to` among the permanently associated materials,
+    /// while the key holds all of them at `now` (so never a `ValidTo` that has passed).
+    pub fn valid_to(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        if !materials::complete(self.origin, &self.materials, Some(now)) {
             return None;
         }
         self.permanent_materials()

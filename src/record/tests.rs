@@ -55,9 +55,9 @@ fn arn() -> String {
 fn external_key_starts_pending_import_without_material_metadata() {
     let k = create(KeySpec::SymmetricDefault, Origin::External);
     assert_eq!(k.key_state(), KeyState::PendingImport);
-    assert!(!k.enabled());
-    assert_eq!(k.expiration_model(), None);
-    assert_eq!(k.valid_to(), None);
+    assert!(!k.enabled(t0()));
+    assert_eq!(k.expiration_model(t0()), None);
+    assert_eq!(k.valid_to(t0()), None);
     assert_eq!(k.current_key_material_id(), None);
     assert_eq!(k.key_usage(), KeyUsage::EncryptDecrypt);
     assert_eq!(k.key_manager(), KeyManager::Customer);
@@ -160,11 +160,11 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(id, KeyMaterialId::derive(ID, &material(1)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(t0()),
         Some(ExpirationModel::KeyMaterialExpires)
     );
     let valid_to = t0() + Duration::days(10);
-    assert_eq!(k.valid_to(), Some(valid_to));
+    assert_eq!(k.valid_to(t0()), Some(valid_to));
     assert_eq!(k.current_key_material_id(), Some(id));
     k.check_usable(t0()).unwrap();
     k.check_invariants().unwrap();
@@ -172,6 +172,31 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     // Due expiry shows before it is applied, without changing the record.
     let rev = k.revision();
     assert_eq!(k.state_at(valid_to), KeyState::PendingImport);
+    // The DescribeKey accessors never show a ValidTo that has passed.
+    assert!(k.enabled(t0()));
+    assert!(!k.enabled(valid_to));
+    assert_eq!(k.valid_to(valid_to), None);
+    assert_eq!(k.expiration_model(valid_to), None);
+    let view = k.describe(valid_to);
+    assert_eq!(
+        (
+            view.key_state,
+            view.enabled,
+            view.valid_to,
+            view.expiration_model
+        ),
+        (KeyState::PendingImport, false, None, None)
+    );
+    assert_eq!(view.current_key_material_id, Some(id));
+    let before = k.describe(valid_to - Duration::seconds(1));
+    assert_eq!(
+        (before.key_state, before.enabled, before.valid_to),
+        (KeyState::Enabled, true, Some(valid_to))
+    );
+    assert_eq!(
+        before.expiration_model,
+        Some(ExpirationModel::KeyMaterialExpires)
+    );
     let e = k.check_usable(valid_to).unwrap_err();
     assert_eq!(
         (e.code(), e.message()),
@@ -190,8 +215,8 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     );
     assert!(k.revision() > rev);
     assert_eq!(k.key_state(), KeyState::PendingImport);
-    assert_eq!(k.expiration_model(), None);
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.expiration_model(valid_to), None);
+    assert_eq!(k.valid_to(valid_to), None);
     assert_eq!(k.current_key_material_id(), Some(id));
     let m = k.current_material().unwrap();
     assert!(m.material().is_none());
@@ -211,10 +236,10 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     assert_eq!(k.import_material(material(1), never, later), Ok(id));
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(later),
         Some(ExpirationModel::KeyMaterialDoesNotExpire)
     );
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.valid_to(later), None);
     k.check_invariants().unwrap();
 }
 
@@ -280,7 +305,7 @@ fn import_into_disabled_key_stays_disabled_by_default() {
     k.import_material(material(1), expires_in(20), t0())
         .unwrap();
     assert_eq!(k.key_state(), KeyState::Disabled);
-    assert_eq!(k.valid_to(), Some(t0() + Duration::days(20)));
+    assert_eq!(k.valid_to(t0()), Some(t0() + Duration::days(20)));
     let mut reject = expires_in(30);
     reject.disabled_import_policy = DisabledImportPolicy::Reject;
     let e = k.import_material(material(1), reject, t0()).unwrap_err();
@@ -291,7 +316,7 @@ fn import_into_disabled_key_stays_disabled_by_default() {
             format!("{} is disabled.", arn())
         )
     );
-    assert_eq!(k.valid_to(), Some(t0() + Duration::days(20)));
+    assert_eq!(k.valid_to(t0()), Some(t0() + Duration::days(20)));
     let mut enable = expires_in(30);
     enable.disabled_import_policy = DisabledImportPolicy::Enable;
     k.import_material(material(1), enable, t0()).unwrap();
@@ -316,7 +341,7 @@ fn new_material_waits_in_pending_rotation_without_changing_state() {
     );
     assert!(!k.materials()[1].is_permanently_associated());
     // Pending material does not count for ValidTo.
-    assert_eq!(k.valid_to(), Some(t0() + Duration::days(10)));
+    assert_eq!(k.valid_to(t0()), Some(t0() + Duration::days(10)));
     let e = k
         .import_material(material(3), new.clone(), t0())
         .unwrap_err();
