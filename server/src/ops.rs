@@ -230,11 +230,11 @@ impl Kms {
                 Response::DeleteImportedKeyMaterial(out.into())
             }
             Request::EnableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now).into_result())?;
                 Response::EnableKey
             }
             Request::DisableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now).into_result())?;
                 Response::DisableKey
             }
             Request::ScheduleKeyDeletion(r) => {
@@ -242,7 +242,7 @@ impl Kms {
                     .pending_window_in_days
                     .unwrap_or(kms_import::record::DEFAULT_PENDING_WINDOW_DAYS);
                 Response::ScheduleKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    let date = k.record.schedule_deletion(now, Some(days))?;
+                    let date = k.record.schedule_deletion(now, Some(days)).into_result()?;
                     Ok(wire::ScheduleKeyDeletionResponse {
                         key_id: k.record.arn().to_string(),
                         deletion_date: Some(date),
@@ -253,7 +253,7 @@ impl Kms {
             }
             Request::CancelKeyDeletion(r) => {
                 Response::CancelKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    k.record.cancel_deletion(now)?;
+                    k.record.cancel_deletion(now).into_result()?;
                     Ok(wire::KeyIdResponse {
                         key_id: k.record.arn().to_string(),
                     })
