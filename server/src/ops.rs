@@ -157,24 +157,16 @@ impl Key {
     }
 }
 
+/// One page of a list, under the core's pagination rules (`Limit` 1..=1000, default 100;
+/// an unknown marker is `InvalidMarkerException`), shared with ListKeyRotations.
 pub(crate) fn page<T>(
     items: Vec<T>,
     limit: Option<u32>,
     marker: Option<&str>,
     name: impl Fn(&T) -> String,
 ) -> Result<(Vec<T>, Option<String>), Error> {
-    let limit = limit.map_or(DEFAULT_PAGE, |l| l as usize);
-    let start = match marker {
-        None => 0,
-        Some(m) => items
-            .iter()
-            .position(|item| name(item) == m)
-            .ok_or_else(|| Error::Validation("Invalid marker.".to_owned()))?,
-    };
-    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-    let next = rest.get(limit).map(&name);
-    rest.truncate(limit);
-    Ok((rest, next))
+    let page = kms_import::page::paginate(items, limit, marker, name)?;
+    Ok((page.items, page.next_marker))
 }
 
 impl Kms {
