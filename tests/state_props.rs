@@ -255,6 +255,13 @@ proptest! {
             let mut applied = k.clone();
             applied.expire_materials(now);
             prop_assert_eq!(k.state_at(now), applied.key_state());
+            prop_assert_eq!(k.describe(now), applied.describe(now));
+            // The stored form keeps everything: the record reloads as it was.
+            let stored = k.to_plaintext_json_insecure().unwrap();
+            let back = KeyRecord::from_plaintext_json_insecure(&stored)
+                .map_err(|e| TestCaseError::fail(format!("after {step:?}: {e}")))?;
+            prop_assert_eq!(&*back.to_plaintext_json_insecure().unwrap(), &*stored);
+            prop_assert_eq!(back.describe(now), k.describe(now));
             if k.check_usable(now).is_ok() {
                 prop_assert!(matches!(applied.key_state(), KeyState::Enabled | KeyState::Updating));
                 prop_assert!(applied.material_complete());
