@@ -179,10 +179,10 @@ fn log_request(
 ) {
     tracing::info!(
         request_id,
-        operation,
-        key_id = key_id.unwrap_or("-"),
+        %operation,
+        key_id = %key_id.unwrap_or("-"),
         status,
-        outcome,
+        %outcome,
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "request"
     );
