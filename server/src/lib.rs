@@ -179,14 +179,19 @@ pub async fn run(args: Args) -> Result<(), String> {
 
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let mut cap_warned: Option<std::time::Instant> = None;
     'serve: loop {
         let permit = match Arc::clone(&permits).try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                tracing::warn!(
-                    cap,
-                    "connection cap reached: new connections wait in the backlog"
-                );
+                // Once a second at most, however often the cap is hit.
+                if cap_warned.is_none_or(|t| t.elapsed() >= StdDuration::from_secs(1)) {
+                    cap_warned = Some(std::time::Instant::now());
+                    tracing::warn!(
+                        cap,
+                        "connection cap reached: new connections wait in the backlog"
+                    );
+                }
                 tokio::select! {
                     permit = Arc::clone(&permits).acquire_owned() => match permit {
                         Ok(permit) => permit,
