@@ -35,6 +35,10 @@ pub struct Args {
     /// Threads that generate wrapping keys (refills and pool misses); 0 means one per core.
     #[arg(long = "pool-workers", value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=256), help_heading = "Wrapping-key pool")]
     pub pool_workers: u16,
+    /// Scheduling niceness of those threads on Linux (0 to 19; 0 leaves them at the server's
+    /// priority): key generation yields the CPU to request handling.
+    #[arg(long = "pool-nice", value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=19), help_heading = "Wrapping-key pool")]
+    pub pool_nice: u8,
     /// GetParametersForImport requests that may wait for a key generated on a pool miss
     /// (1 to 4096). Past that, the request is answered DependencyTimeoutException at once.
     #[arg(long = "keygen-queue", value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096), help_heading = "Wrapping-key pool")]

@@ -125,7 +125,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         Pool::os_generator(),
     ));
     let workers = pool
-        .start_workers(usize::from(args.pool_workers))
+        .start_workers(usize::from(args.pool_workers), args.pool_nice)
         .map_err(|e| {
             format!("cannot start the key-generation threads: {e} (try fewer --pool-workers)")
         })?;

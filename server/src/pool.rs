@@ -69,6 +69,23 @@ pub(crate) struct Pool {
     generate: Box<Generate>,
 }
 
+/// Lowers the calling thread's scheduling priority, so that key generation yields the CPU to
+/// request handling.
+#[cfg(target_os = "linux")]
+fn lower_priority(nice: u8) {
+    if nice == 0 {
+        return;
+    }
+    // On Linux, setpriority on a thread id applies to that thread alone.
+    let tid = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(tid), i32::from(nice)) {
+        tracing::warn!(error = %e, "cannot lower the priority of a key-generation thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_nice: u8) {}
+
 /// The answer to a request whose wrapping key could not be had in time.
 fn unavailable() -> Error {
     Error::DependencyTimeout(
@@ -107,10 +124,11 @@ impl Pool {
         })
     }
 
-    /// Starts `n` worker threads (0: one per core).
+    /// Starts `n` worker threads (0: one per core), each at niceness `nice` (Linux only).
     pub(crate) fn start_workers(
         self: &Arc<Self>,
         n: usize,
+        nice: u8,
     ) -> std::io::Result<Vec<JoinHandle<()>>> {
         let n = if n == 0 {
             std::thread::available_parallelism().map_or(1, usize::from)
@@ -122,7 +140,10 @@ impl Pool {
                 let pool = Arc::clone(self);
                 std::thread::Builder::new()
                     .name(format!("pool-worker-{i}"))
-                    .spawn(move || pool.work_forever())
+                    .spawn(move || {
+                        lower_priority(nice);
+                        pool.work_forever();
+                    })
             })
             .collect()
     }
@@ -297,7 +318,7 @@ mod tests {
     #[test]
     fn workers_fill_the_pool_to_its_target_and_no_further() {
         let pool = Arc::new(Pool::new((2, 0, 0), 4, StdDuration::from_secs(30), real()));
-        let workers = pool.start_workers(2).unwrap();
+        let workers = pool.start_workers(2, 0).unwrap();
         let deadline = Instant::now() + StdDuration::from_secs(60);
         while pool.ready(WrappingKeySpec::Rsa2048) < 2 && Instant::now() < deadline {
             std::thread::sleep(StdDuration::from_millis(20));
@@ -313,7 +334,7 @@ mod tests {
     #[test]
     fn a_miss_is_served_by_a_worker() {
         let pool = Arc::new(Pool::new((0, 0, 0), 4, StdDuration::from_secs(60), real()));
-        let workers = pool.start_workers(1).unwrap();
+        let workers = pool.start_workers(1, 0).unwrap();
         let key = pool.take(WrappingKeySpec::Rsa2048).unwrap();
         assert_eq!(key.spec(), WrappingKeySpec::Rsa2048);
         pool.stop();
@@ -352,7 +373,7 @@ mod tests {
             "DependencyTimeoutException"
         );
         // ...and the key made for it afterwards serves the next request from the pool.
-        let workers = pool.start_workers(1).unwrap();
+        let workers = pool.start_workers(1, 0).unwrap();
         open(&gate);
         let deadline = Instant::now() + StdDuration::from_secs(60);
         while pool.ready(WrappingKeySpec::Rsa2048) < 1 && Instant::now() < deadline {
@@ -381,7 +402,7 @@ mod tests {
                 Arc::new(AtomicUsize::new(0)),
             ),
         ));
-        let workers = pool.start_workers(1).unwrap();
+        let workers = pool.start_workers(1, 0).unwrap();
         let waiter = {
             let pool = Arc::clone(&pool);
             std::thread::spawn(move || pool.take(WrappingKeySpec::Rsa2048))
@@ -394,6 +415,41 @@ mod tests {
         assert_eq!(pool.ready(WrappingKeySpec::Rsa2048), 0);
         open(&gate);
         assert!(waiter.join().unwrap().is_ok());
+        pool.stop();
+        for w in workers {
+            w.join().unwrap();
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn workers_run_at_the_given_niceness() {
+        fn niceness_of_pool_workers() -> Vec<i64> {
+            let mut found = Vec::new();
+            for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+                let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+                if !comm.starts_with("pool-worker-") {
+                    continue;
+                }
+                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+                // Field 19 is the niceness; fields after the command name start at field 3.
+                if let Some(nice) = stat
+                    .rsplit_once(") ")
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(16))
+                    .and_then(|n| n.parse().ok())
+                {
+                    found.push(nice);
+                }
+            }
+            found
+        }
+        let pool = Arc::new(Pool::new((0, 0, 0), 1, StdDuration::from_secs(1), real()));
+        let workers = pool.start_workers(1, 7).unwrap();
+        let deadline = Instant::now() + StdDuration::from_secs(30);
+        while !niceness_of_pool_workers().contains(&7) {
+            assert!(Instant::now() < deadline, "no worker at niceness 7");
+            std::thread::sleep(StdDuration::from_millis(10));
+        }
         pool.stop();
         for w in workers {
             w.join().unwrap();
