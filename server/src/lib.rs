@@ -108,6 +108,8 @@ pub(crate) fn now() -> OffsetDateTime {
 ///
 /// Prints `listening on http://ADDR` on stdout once it accepts connections.
 pub async fn run(args: Args) -> Result<(), String> {
+    let mut signals =
+        Signals::register().map_err(|e| format!("cannot watch for SIGTERM and SIGINT: {e}"))?;
     let ctx = KeyContext::new("aws", &args.region, &args.account).map_err(|e| {
         format!(
             "--region/--account: {} (give a region such as us-east-1 and a 12-digit account)",
@@ -177,7 +179,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     tracing::info!(%addr, max_connections = cap, "listening");
 
-    let shutdown = shutdown_signal();
+    let shutdown = signals.recv();
     tokio::pin!(shutdown);
     let mut cap_warned: Option<std::time::Instant> = None;
     'serve: loop {
