@@ -87,6 +87,13 @@ pub(crate) async fn serve(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    // Keys are regional: the Region of the request's credential scope selects them.
+    let region = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(signed_region)
+        .map(str::to_owned);
     let op = operation_name(target.as_deref()).unwrap_or("-").to_owned();
     let body = tokio::time::timeout(
         server.body_timeout,
@@ -140,7 +147,8 @@ pub(crate) async fn serve(
             let bytes = collected.to_bytes();
             key_id = key_id_for_log(&bytes);
             let kms = Arc::clone(&server.kms);
-            match tokio::task::spawn_blocking(move || handle(&kms, &target, &bytes)).await {
+            let answer = move || kms.handle(&target, &bytes, region.as_deref());
+            match tokio::task::spawn_blocking(answer).await {
                 Ok(answer) => answer,
                 // A panic in a handler answers 500; the server keeps running.
                 Err(_) => refuse(Error::Internal),
@@ -156,17 +164,6 @@ pub(crate) async fn serve(
         started,
     );
     Ok(reply(status, body, request_id))
-}
-
-/// Runs one request; returns the HTTP status, the body and the error code (if any).
-pub(crate) fn handle(kms: &Kms, target: &str, body: &[u8]) -> (u16, Vec<u8>, Option<&'static str>) {
-    match wire::parse_request(target, body).and_then(|request| kms.dispatch(request)) {
-        Ok(response) => {
-            let (status, body) = wire::encode_response(&response);
-            (status, body, None)
-        }
-        Err(error) => refuse(error),
-    }
 }
 
 fn log_request(
@@ -189,7 +186,7 @@ fn log_request(
 }
 
 pub(crate) fn refuse(error: Error) -> (u16, Vec<u8>, Option<&'static str>) {
-    let (status, body) = wire::encode_error(&error);
+    let (status, body) = encode_error(None, &error);
     (status, body, Some(error.code()))
 }
 

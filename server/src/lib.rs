@@ -11,13 +11,18 @@
 //! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys, aliases and
 //! imported material live in memory only and are gone when the process ends.
 //!
+//! Keys are regional: the server holds the keys of one Region (`--region`). A request whose
+//! SigV4 credential scope names another Region sees none of them (NotFoundException, empty
+//! lists), as a client of AWS in that Region would; creating keys there is refused.
+//!
 //! **Credentials are not checked.** Any SigV4 signature (or none) is accepted: this is a local
 //! development and test tool, not a service to expose to a network.
 //!
 //! Operations: CreateKey (origins AWS_KMS and EXTERNAL), DescribeKey, ListKeys,
 //! GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial, EnableKey, DisableKey,
 //! ScheduleKeyDeletion, CancelKeyDeletion, GetPublicKey, Encrypt, Decrypt, GenerateMac,
-//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases. Everything else answers
+//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases, RotateKeyOnDemand (imported
+//! and generated symmetric material), ListKeyRotations. Everything else answers
 //! `UnsupportedOperationException`.
 //!
 //! SYMMETRIC_DEFAULT ciphertexts use this server's own envelope (AES-256-GCM; see
@@ -25,15 +30,19 @@
 
 #![forbid(unsafe_code)]
 
+mod answers;
 pub mod args;
 mod envelope;
+mod generated;
 mod http;
 pub mod logging;
 mod material;
 mod ops;
 mod pool;
 mod quota;
+mod region;
 mod store;
+mod tags;
 
 /// What every module of the server uses.
 mod prelude {
@@ -56,7 +65,9 @@ mod prelude {
     pub(crate) use hyper::{Method, StatusCode};
     pub(crate) use hyper_util::rt::TokioIo;
     pub(crate) use kms_import::import::ImportService;
-    pub(crate) use kms_import::key_id::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
+    pub(crate) use kms_import::key_id::{
+        AliasName, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef,
+    };
     pub(crate) use kms_import::names::{
         EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
     };
@@ -64,7 +75,7 @@ mod prelude {
     pub(crate) use kms_import::record::{CreateKeyParams, KeyRecord};
     pub(crate) use kms_import::state::KeyOperation;
     pub(crate) use kms_import::token::{SealingKey, SealingKeys};
-    pub(crate) use kms_import::wire::{self, Request, Response};
+    pub(crate) use kms_import::wire::{self, Operation, Request, Response};
     pub(crate) use kms_import::wrap::{WrappingPrivateKey, check_compatible};
     pub(crate) use kms_import::{
         Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
@@ -81,12 +92,16 @@ mod prelude {
     /// ListKeys / ListAliases page size when the request names none.
     pub(crate) const DEFAULT_PAGE: usize = 100;
 
+    pub(crate) use crate::answers::*;
     pub(crate) use crate::args::Args;
     pub(crate) use crate::envelope::*;
+    pub(crate) use crate::generated::*;
     pub(crate) use crate::http::*;
     pub(crate) use crate::ops::*;
     pub(crate) use crate::pool::*;
+    pub(crate) use crate::region::*;
     pub(crate) use crate::store::*;
+    pub(crate) use crate::tags::*;
     pub(crate) use crate::{lock, now};
 }
 
