@@ -50,23 +50,23 @@ pub(crate) fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithmSpec> {
     }
 }
 
-pub(crate) fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
-    let spec = record.key_spec();
-    let usage = record.key_usage();
+pub(crate) fn metadata(record: &KeyRecord, now: OffsetDateTime) -> wire::KeyMetadata {
+    let d = record.describe(now);
+    let (spec, usage) = (d.key_spec, d.key_usage);
     wire::KeyMetadata {
-        aws_account_id: record.account_id().as_str().to_owned(),
-        key_id: record.key_id().to_string(),
-        arn: record.arn().to_string(),
-        creation_date: record.creation_date(),
-        enabled: record.enabled(),
-        description: record.description().to_owned(),
+        aws_account_id: d.aws_account_id.as_str().to_owned(),
+        key_id: d.key_id.to_string(),
+        arn: d.arn.to_string(),
+        creation_date: d.creation_date,
+        enabled: d.enabled,
+        description: d.description,
         key_usage: usage,
-        key_state: record.key_state(),
-        deletion_date: record.deletion_date(),
-        valid_to: record.valid_to(),
-        origin: record.origin(),
-        expiration_model: record.expiration_model(),
-        key_manager: record.key_manager(),
+        key_state: d.key_state,
+        deletion_date: d.deletion_date,
+        valid_to: d.valid_to,
+        origin: d.origin,
+        expiration_model: d.expiration_model,
+        key_manager: d.key_manager,
         customer_master_key_spec: wire::legacy_key_spec(spec),
         key_spec: spec,
         encryption_algorithms: (usage == KeyUsage::EncryptDecrypt)
@@ -74,16 +74,16 @@ pub(crate) fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
         signing_algorithms: (usage == KeyUsage::SignVerify).then(|| signing_algorithms(spec)),
         mac_algorithms: (usage == KeyUsage::GenerateVerifyMac)
             .then(|| mac_algorithm(spec).into_iter().collect()),
-        multi_region: false,
-        current_key_material_id: record.current_key_material_id(),
-        pending_deletion_window_in_days: None,
+        multi_region: d.multi_region,
+        current_key_material_id: d.current_key_material_id,
+        pending_deletion_window_in_days: d.pending_deletion_window_in_days,
     }
 }
 
 /// The key's metadata; for a symmetric key of origin AWS_KMS, with the id of the generated
 /// material that is current, as AWS reports it.
-pub(crate) fn key_metadata(key: &Key) -> wire::KeyMetadata {
-    let mut m = metadata(&key.record);
+pub(crate) fn key_metadata(key: &Key, now: OffsetDateTime) -> wire::KeyMetadata {
+    let mut m = metadata(&key.record, now);
     if let Some(generated) = &key.generated
         && key.record.key_spec().is_symmetric()
     {
@@ -234,7 +234,7 @@ impl Kms {
         Ok(match request {
             Request::CreateKey(r) => Response::CreateKey(self.create_key(r, now, &mut rng)?),
             Request::DescribeKey(r) => Response::DescribeKey(wire::DescribeKeyResponse {
-                key_metadata: self.with_key_any(&r.key_id, now, |k| Ok(key_metadata(k)))?,
+                key_metadata: self.with_key_any(&r.key_id, now, |k| Ok(key_metadata(k, now)))?,
             }),
             Request::ListKeys(r) => Response::ListKeys(self.list_keys(r)?),
             Request::GetParametersForImport(r) => {
@@ -246,6 +246,7 @@ impl Kms {
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
                         .import_key_material(&mut k.record, &r, now, &mut rng)
+                        .into_result()
                 })?;
                 Response::ImportKeyMaterial(out.into())
             }
@@ -255,6 +256,7 @@ impl Kms {
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
                         .delete_imported_key_material(&mut k.record, &r, now)
+                        .into_result()
                 })?;
                 Response::DeleteImportedKeyMaterial(out.into())
             }
@@ -401,7 +403,8 @@ impl Kms {
                         Some(generated) => rotate_generated(&k.record, generated, now, &mut rng)?,
                         None => {
                             self.import
-                                .rotate_key_on_demand(&mut k.record, &r.key_id, now)?;
+                                .rotate_key_on_demand(&mut k.record, &r.key_id, now)
+                                .into_result()?;
                         }
                     }
                     Ok(wire::KeyIdResponse {
@@ -531,7 +534,7 @@ impl Kms {
             _ => None,
         };
         let key = Key { record, generated };
-        let key_metadata = key_metadata(&key);
+        let key_metadata = key_metadata(&key, now);
         lock(&self.store).keys.insert(key.record.key_id(), key);
         Ok(wire::CreateKeyResponse { key_metadata })
     }
@@ -580,13 +583,13 @@ impl Kms {
             // Generated here, outside every lock.
             None => WrappingPrivateKey::generate(r.wrapping_key_spec, rng)?,
         };
-        let mut one = WrappingKeyPool::new();
-        one.insert(key);
+        let mut one = Some(key);
         let result = self.with_key_id(&id, now, |k| {
             self.import
                 .get_parameters_for_import(&mut k.record, &r, &mut one, now, rng)
+                .into_result()
         });
-        if let Some(unused) = one.take(r.wrapping_key_spec) {
+        if let Some(unused) = one.take() {
             self.pool.give_back(unused);
         }
         Ok(result?.into())
