@@ -206,7 +206,7 @@ fn a_changed_or_rolled_back_revision_is_refused() {
     let mut rng = rng();
     let old = k.seal(&keys, &mut rng).unwrap();
     let old_revision = k.revision();
-    k.disable(t0()).unwrap();
+    k.disable(t0()).into_result().unwrap();
     assert!(k.revision() > old_revision);
     let new = k.seal(&keys, &mut rng).unwrap();
 

@@ -89,8 +89,6 @@ mod prelude {
 
     /// Requests with a larger body are refused before they are parsed.
     pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
-    /// ListKeys / ListAliases page size when the request names none.
-    pub(crate) const DEFAULT_PAGE: usize = 100;
 
     pub(crate) use crate::answers::*;
     pub(crate) use crate::args::Args;

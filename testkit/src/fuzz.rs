@@ -440,20 +440,27 @@ fn prepared_record(spec: KeySpec, start: u8) -> KeyRecord {
         1 => import(&mut record),
         2 => {
             import(&mut record);
-            record.disable(earlier).expect("disable");
+            record.disable(earlier).into_result().expect("disable");
         }
         3 => {
             import(&mut record);
             record
                 .schedule_deletion(earlier, Some(7))
+                .into_result()
                 .expect("schedule");
         }
         4 => {
             import(&mut record);
-            record.delete_material(None, earlier).expect("delete");
+            record
+                .delete_material(None, earlier)
+                .into_result()
+                .expect("delete");
         }
         _ => {
-            record.schedule_deletion(earlier, None).expect("schedule");
+            record
+                .schedule_deletion(earlier, None)
+                .into_result()
+                .expect("schedule");
         }
     }
     record
@@ -813,12 +820,13 @@ pub fn state_sequence(data: &[u8]) {
         let arg = step.get(1).copied().unwrap_or(0);
         let before = record.clone();
         let result: Result<(), Error> = match op {
-            0 => record.enable(t),
-            1 => record.disable(t),
+            0 => record.enable(t).into_result(),
+            1 => record.disable(t).into_result(),
             2 => record
                 .schedule_deletion(t, Some(u32::from(arg % 40)))
+                .into_result()
                 .map(|_| ()),
-            3 => record.cancel_deletion(t),
+            3 => record.cancel_deletion(t).into_result(),
             4 => {
                 let which = usize::from(arg % 3);
                 let expiration = if arg & 0x80 != 0 {
@@ -848,7 +856,7 @@ pub fn state_sequence(data: &[u8]) {
             }
             5 => {
                 let wanted = (arg & 0x04 != 0).then_some(ids[usize::from(arg % 3)]);
-                record.delete_material(wanted, t).map(|_| ())
+                record.delete_material(wanted, t).into_result().map(|_| ())
             }
             6 => {
                 record.expire_materials(t);
