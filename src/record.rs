@@ -22,7 +22,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::Error;
 use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
 use crate::key_id::{AccountId, KeyArn, KeyContext, KeyId};
-use crate::material::{KeyMaterial, KeyMaterialId};
+use crate::material::{KeyMaterial, KeyMaterialId, check_material_description};
 use crate::names::{
     ExpirationModel, ImportState, ImportType, IncludeKeyMaterial, KeyManager, KeyMaterialState,
     KeySpec, KeyState, KeyUsage, Origin, RotationType,
@@ -36,8 +36,7 @@ use crate::token::{TokenClaims, UsedTokens};
 
 /// Longest key description CreateKey accepts, in characters.
 pub const MAX_KEY_DESCRIPTION_LEN: usize = 8192;
-/// Longest key-material description ImportKeyMaterial accepts, in characters.
-pub const MAX_MATERIAL_DESCRIPTION_LEN: usize = 256;
+pub use crate::material::MAX_MATERIAL_DESCRIPTION_LEN;
 /// The ScheduleKeyDeletion waiting period when the request names none, in days.
 pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
 /// The shortest ScheduleKeyDeletion waiting period, in days.
@@ -151,7 +150,7 @@ pub struct MaterialImport {
     pub import_type: Option<ImportType>,
     /// `KeyMaterialId`, naming the existing material being re-imported.
     pub key_material_id: Option<KeyMaterialId>,
-    /// `KeyMaterialDescription`: up to 256 characters of `[a-zA-Z0-9:/_.-]` and whitespace.
+    /// `KeyMaterialDescription`: up to 256 characters of `[a-zA-Z0-9:/_.-]` and ASCII whitespace.
     pub description: Option<String>,
     /// What an import into a Disabled key does.
     pub disabled_import_policy: DisabledImportPolicy,
@@ -1052,29 +1051,6 @@ fn incorrect_material() -> Error {
          is not valid for this import type."
             .to_owned(),
     )
-}
-
-fn check_material_description(description: &str) -> Result<(), Error> {
-    let len = description.chars().count();
-    if len == 0 || len > MAX_MATERIAL_DESCRIPTION_LEN {
-        return Err(Error::invalid_length(
-            "keyMaterialDescription",
-            1,
-            MAX_MATERIAL_DESCRIPTION_LEN,
-        ));
-    }
-    let allowed = |c: char| {
-        c.is_ascii_alphanumeric() || c.is_whitespace() || matches!(c, ':' | '/' | '_' | '.' | '-')
-    };
-    if !description.chars().all(allowed) {
-        return Err(Error::Validation(format!(
-            "1 validation error detected: Value '{}' at 'keyMaterialDescription' failed to \
-             satisfy constraint: Member must satisfy regular expression pattern: \
-             ^[a-zA-Z0-9:/_\\s.-]+$",
-            crate::error::truncate_for_message(description)
-        )));
-    }
-    Ok(())
 }
 
 /// Serialises present key material as standard padded base64, `null` when absent. The text

@@ -58,9 +58,10 @@
 //! [`SealingKeys::open`] rejects, with [`Error::InvalidImportToken`] and before any
 //! cryptography, input outside the possible lengths, an unknown version and an unknown sealing key
 //! id. It then authenticates and decrypts; any failure there, a payload that does not parse and a
-//! payload bound to another ARN are [`Error::InvalidImportToken`] too. Only an authentic token
-//! whose `parameters_valid_to` is at or before `now` is [`Error::ExpiredImportToken`], so the
-//! expiry answer never tells a forger anything.
+//! payload bound to another ARN are [`Error::InvalidImportToken`] too, and so is an authentic
+//! token issued more than [`MAX_CLOCK_SKEW`] after `now` (its issuer's clock runs ahead). Only an
+//! authentic token whose `parameters_valid_to` is at or before `now` is
+//! [`Error::ExpiredImportToken`], so the expiry answer never tells a forger anything.
 
 use std::fmt;
 
@@ -92,6 +93,12 @@ pub const TAG_LEN: usize = 16;
 pub const TOKEN_OVERHEAD: usize = 1 + SEALING_KEY_ID_LEN + NONCE_LEN + TAG_LEN;
 /// How long the public key and token of one GetParametersForImport answer stay valid.
 pub const PARAMETERS_VALIDITY: Duration = Duration::hours(24);
+/// How far in the future a token's issue time may lie when it is opened: the clock difference
+/// tolerated between the instance that issued a token and the one that opens it. A token
+/// issued further ahead came from an instance whose clock runs fast, and would stay valid
+/// longer than [`PARAMETERS_VALIDITY`] here; it is refused as [`Error::InvalidImportToken`].
+/// The used-token ledger keeps each entry this long after its token expires.
+pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 /// The longest key ARN a token carries (AWS bounds `KeyId` to 2048 characters).
 pub const MAX_KEY_ARN_LEN: usize = 2048;
 
@@ -339,8 +346,9 @@ impl SealingKeys {
     /// `now`.
     ///
     /// Returns [`Error::InvalidImportToken`] for anything that is not an authentic token of this
-    /// set bound to `expected_key_arn`, and [`Error::ExpiredImportToken`] for an authentic one at
-    /// or after its `parameters_valid_to`. Whether the token was already used is the caller's to
+    /// set bound to `expected_key_arn` and for one issued more than [`MAX_CLOCK_SKEW`] after
+    /// `now`, and [`Error::ExpiredImportToken`] for an authentic one at or after its
+    /// `parameters_valid_to`. Whether the token was already used is the caller's to
     /// check, with the key record's [`UsedTokens`].
     pub fn open(
         &self,
@@ -378,6 +386,12 @@ impl SealingKeys {
 
         let claims = decode_payload(&payload)?;
         if !bool::from(claims.key_arn.as_bytes().ct_eq(expected_key_arn.as_bytes())) {
+            return Err(Error::InvalidImportToken);
+        }
+        let latest_issue = now
+            .checked_add(MAX_CLOCK_SKEW)
+            .ok_or(Error::InvalidImportToken)?;
+        if claims.issued_at > latest_issue {
             return Err(Error::InvalidImportToken);
         }
         if now >= claims.parameters_valid_to {
