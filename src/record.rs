@@ -22,7 +22,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::Error;
 use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
 use crate::key_id::{AccountId, KeyArn, KeyContext, KeyId};
-use crate::material::{KeyMaterial, KeyMaterialId, check_material_description};
+use crate::material::{KeyMaterial, KeyMaterialId, MaterialCommitment, check_material_description};
 use crate::names::{
     ExpirationModel, ImportState, ImportType, IncludeKeyMaterial, KeyManager, KeyMaterialState,
     KeySpec, KeyState, KeyUsage, Origin, RotationType,
@@ -63,6 +63,20 @@ pub struct CreateKeyParams {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MaterialRecord {
     id: KeyMaterialId,
+    /// The version of the commitment key `id` was made with; absent for ids keyed with the
+    /// KMS key id alone (records made before commitment keys).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    commitment_version: Option<u32>,
+    /// Whether the material was first recorded from a legacy RSAES_PKCS1_V1_5 unwrap and has
+    /// not been imported again through another algorithm since.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
+    legacy_wrapping: bool,
     #[cfg_attr(feature = "serde", serde(with = "material_base64"))]
     material: Option<KeyMaterial>,
     expiration: Option<Expiration>,
@@ -81,6 +95,23 @@ impl MaterialRecord {
     /// The `KeyMaterialId`.
     pub fn id(&self) -> KeyMaterialId {
         self.id
+    }
+
+    /// Whether the material was first recorded from a legacy RSAES_PKCS1_V1_5 unwrap and not
+    /// imported again since through another wrapping algorithm. PKCS#1 v1.5 unwrapping uses
+    /// implicit rejection: a corrupted blob yields pseudo-random bytes, and about 1 in 230
+    /// corrupted RSA-2048 blobs yields exactly 32, which a SYMMETRIC_DEFAULT key without
+    /// material takes as its first material. An embedder that allows the legacy algorithm
+    /// should not trust such material until a use of the key has shown that the client holds
+    /// the same bytes.
+    pub fn legacy_wrapping(&self) -> bool {
+        self.legacy_wrapping
+    }
+
+    /// The version of the [`CommitmentKey`](crate::CommitmentKey) the id was made with;
+    /// `None` for an id keyed with the KMS key id alone.
+    pub fn commitment_version(&self) -> Option<u32> {
+        self.commitment_version
     }
 
     /// The bytes, or `None` while the material is deleted or expired.
@@ -643,6 +674,24 @@ impl KeyRecord {
         request: MaterialImport,
         now: OffsetDateTime,
     ) -> Result<KeyMaterialId, Error> {
+        let commitment = MaterialCommitment::unkeyed(&self.key_id().to_string(), &material);
+        self.import_committed_material(material, &commitment, request, false, now)
+    }
+
+    /// As [`KeyRecord::import_material`], with the material's commitment made by the caller
+    /// (ImportKeyMaterial makes it with the service's commitment keys): new material gets
+    /// `commitment.id()` and its version; a material the key holds is recognised by its id
+    /// under that material's own version. `KMSInternalException` when the commitment lacks
+    /// the id under a version the record holds. `legacy_wrapping` says the material came from
+    /// a RSAES_PKCS1_V1_5 unwrap (see [`MaterialRecord::legacy_wrapping`]).
+    pub fn import_committed_material(
+        &mut self,
+        material: KeyMaterial,
+        commitment: &MaterialCommitment,
+        request: MaterialImport,
+        legacy_wrapping: bool,
+        now: OffsetDateTime,
+    ) -> Result<KeyMaterialId, Error> {
         if request.import_type == Some(ImportType::NewKeyMaterial)
             && request.key_material_id.is_some()
         {
@@ -668,14 +717,27 @@ impl KeyRecord {
             )));
         }
 
-        let id = KeyMaterialId::derive(&self.key_id().to_string(), &material);
-        if request
-            .key_material_id
-            .is_some_and(|given| !given.ct_eq(&id))
-        {
-            return Err(incorrect_material());
+        let mut existing = None;
+        for (i, m) in self.materials.iter().enumerate() {
+            let mine = commitment
+                .id_under(m.commitment_version)
+                .ok_or(Error::Internal)?;
+            if mine.ct_eq(&m.id) {
+                existing = Some(i);
+            }
         }
-        let existing = self.materials.iter().position(|m| m.id.ct_eq(&id));
+        // A material the key holds keeps its id (made under its own version).
+        let id = existing
+            .and_then(|i| self.materials.get(i))
+            .map_or(commitment.id(), |m| m.id);
+        if let Some(given) = request.key_material_id {
+            let named = existing
+                .and_then(|i| self.materials.get(i))
+                .is_some_and(|m| m.id.ct_eq(&given));
+            if !named {
+                return Err(incorrect_material());
+            }
+        }
         let import_type = request.import_type.unwrap_or(if self.materials.is_empty() {
             ImportType::NewKeyMaterial
         } else {
@@ -684,6 +746,8 @@ impl KeyRecord {
         let mut materials = self.materials.clone();
         let entry = MaterialRecord {
             id,
+            commitment_version: commitment.version(),
+            legacy_wrapping,
             material: Some(material),
             expiration: Some(request.expiration),
             material_state: KeyMaterialState::Current,
@@ -696,6 +760,7 @@ impl KeyRecord {
                 let slot = materials.get_mut(i).ok_or(Error::Internal)?;
                 slot.material = entry.material;
                 slot.expiration = entry.expiration;
+                slot.legacy_wrapping &= legacy_wrapping;
                 if entry.description.is_some() {
                     slot.description = entry.description;
                 }
@@ -918,7 +983,8 @@ impl KeyRecord {
     ///   associated one; material pending rotation comes last and has no rotation date.
     /// - A material has a rotation date exactly when it has a rotation type; there are at most
     ///   [`MAX_ON_DEMAND_ROTATIONS`] on-demand rotations.
-    /// - Material ids are unique, and a present material's id is derived from its bytes.
+    /// - Material ids are unique, and a present material whose id is keyed with the KMS key id
+    ///   alone has the id of its bytes (keyed ids need the service's commitment keys to check).
     /// - A material has an expiration exactly while its bytes are present.
     pub fn check_invariants(&self) -> Result<(), String> {
         let state = self.key_state;
@@ -1005,7 +1071,7 @@ impl KeyRecord {
             if m.material.is_some() != m.expiration.is_some() {
                 return Err(format!("material {} expiration out of step", m.id));
             }
-            if let Some(bytes) = &m.material {
+            if let (Some(bytes), None) = (&m.material, m.commitment_version) {
                 if !KeyMaterialId::derive(&key_id, bytes).ct_eq(&m.id) {
                     return Err(format!("material {} does not match its id", m.id));
                 }

@@ -246,6 +246,17 @@ impl ValidatedMaterial {
         self.spec
     }
 
+    /// The key itself, independent of its encoding: what its commitment covers (see
+    /// [`crate::material::CommitmentKey`]).
+    pub(crate) fn canonical_key(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        match &self.key {
+            UsableKey::Symmetric(k) => Ok(Zeroizing::new(k.expose_secret().to_vec())),
+            UsableKey::Hmac(k) => Ok(Zeroizing::new(k.key.to_vec())),
+            UsableKey::Rsa(k) => k.canonical().ok_or(Error::Internal),
+            UsableKey::Ecc { key, .. } => Ok(key.canonical()),
+        }
+    }
+
     /// The public key as DER SubjectPublicKeyInfo (what GetPublicKey returns) for RSA and ECC
     /// keys; `None` for symmetric and HMAC keys. ECC points are uncompressed, whatever form
     /// the imported material used.

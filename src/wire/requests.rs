@@ -356,8 +356,8 @@ impl ImportKeyMaterialRequest {
             "KeyMaterialDescription",
             0,
             256,
-            crate::material::is_material_description_char,
-            crate::material::MATERIAL_DESCRIPTION_PATTERN,
+            crate::material::description::is_material_description_char,
+            crate::material::description::MATERIAL_DESCRIPTION_PATTERN,
             true,
         )?;
         let key_material_id = m.key_material_id("KeyMaterialId")?;
