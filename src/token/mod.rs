@@ -70,7 +70,7 @@ use aes_gcm_siv::{Aes256GcmSiv, Key, Nonce, Tag};
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
 use crate::names::{WrappingAlgorithm, WrappingKeySpec};
@@ -149,13 +149,16 @@ impl fmt::Debug for SealingKeyId {
 
 /// An AES-256 key that seals import tokens, with its [`SealingKeyId`].
 ///
-/// The key bytes are zeroized on drop and never appear in `Debug`.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+/// The key bytes live in one heap allocation that moves of the key never copy, are zeroized on
+/// drop and never appear in `Debug`.
+#[derive(Clone)]
 pub struct SealingKey {
-    #[zeroize(skip)]
     id: SealingKeyId,
-    key: [u8; 32],
+    key: Box<Zeroizing<[u8; 32]>>,
 }
+
+// The key bytes sit in a `Zeroizing` buffer.
+impl ZeroizeOnDrop for SealingKey {}
 
 impl SealingKey {
     /// Draws a fresh random id and key from `rng`.
@@ -164,15 +167,17 @@ impl SealingKey {
         rng.fill_bytes(&mut id);
         let mut key = SealingKey {
             id: SealingKeyId(id),
-            key: [0u8; 32],
+            key: Box::new(Zeroizing::new([0u8; 32])),
         };
-        rng.fill_bytes(&mut key.key);
+        rng.fill_bytes(&mut key.key[..]);
         key
     }
 
     /// Rebuilds a key from its stored id and 32 key bytes. The caller should zeroize its copy.
     pub fn from_bytes(id: SealingKeyId, key: [u8; 32]) -> SealingKey {
-        SealingKey { id, key }
+        let mut boxed = Box::new(Zeroizing::new([0u8; 32]));
+        boxed.copy_from_slice(&key);
+        SealingKey { id, key: boxed }
     }
 
     /// The key's public id.
@@ -186,7 +191,7 @@ impl SealingKey {
     }
 
     fn cipher(&self) -> Aes256GcmSiv {
-        let key: &Key<Aes256GcmSiv> = (&self.key).into();
+        let key: &Key<Aes256GcmSiv> = (&**self.key).into();
         Aes256GcmSiv::new(key)
     }
 }
