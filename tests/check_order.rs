@@ -110,6 +110,7 @@ impl World {
         };
         self.service
             .get_parameters_for_import(record, &request, &mut pool, self.now, &mut self.rng)
+            .into_result()
             .unwrap()
     }
 
@@ -141,6 +142,7 @@ impl World {
         let e = self
             .service
             .import_key_material(record, request, self.now, &mut rng)
+            .into_result()
             .unwrap_err();
         (e, rng.draws > 0)
     }
@@ -167,6 +169,7 @@ fn disabled_key_under_reject_answers_state_before_the_token_and_runs_no_rsa() {
     let first = w.request(&mut record, &[7; 32]);
     w.service
         .import_key_material(&mut record, &first, w.now, &mut w.rng)
+        .into_result()
         .unwrap();
     record.disable(w.now).unwrap();
     let valid = w.request(&mut record, &[7; 32]);
@@ -188,6 +191,7 @@ fn disabled_key_under_reject_answers_state_before_the_token_and_runs_no_rsa() {
     record.enable(w.now).unwrap();
     w.service
         .import_key_material(&mut record, &valid, w.now, &mut w.rng)
+        .into_result()
         .unwrap();
 }
 
@@ -339,6 +343,7 @@ fn symmetric_only_members_are_refused_on_hmac_and_asymmetric_keys_before_the_tok
         // Without them, the same request imports.
         w.service
             .import_key_material(&mut record, &valid, w.now, &mut w.rng)
+            .into_result()
             .unwrap();
         assert_eq!(record.materials()[0].description(), None);
     }
@@ -369,6 +374,7 @@ fn key_material_id_with_omitted_import_type_on_a_first_import_is_refused() {
     let id = w
         .service
         .import_key_material(&mut record, &valid, w.now, &mut w.rng)
+        .into_result()
         .unwrap()
         .key_material_id;
     // After the first import, an omitted type with the right id re-imports.
@@ -379,6 +385,7 @@ fn key_material_id_with_omitted_import_type_on_a_first_import_is_refused() {
     };
     w.service
         .import_key_material(&mut record, &again, w.now, &mut w.rng)
+        .into_result()
         .unwrap();
 }
 
@@ -426,6 +433,7 @@ fn legacy_pkcs1_first_import_is_flagged_on_the_response_and_the_record() {
                 w.now,
                 &mut w.rng,
             )
+            .into_result()
             .unwrap();
         let policy = WrapPolicy::new().allow_legacy_rsaes_pkcs1_v1_5_insecure();
         let wrapped = WrappingPublicKey::from_spki_der(&params.public_key)
@@ -440,6 +448,7 @@ fn legacy_pkcs1_first_import_is_flagged_on_the_response_and_the_record() {
         .does_not_expire();
         w.service
             .import_key_material(record, &request, w.now, &mut w.rng)
+            .into_result()
             .unwrap()
     };
     let first = import(&mut w, &mut record, WrappingAlgorithm::RsaesPkcs1V15);

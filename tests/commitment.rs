@@ -101,6 +101,7 @@ fn import(
             t0(),
             &mut rng,
         )
+        .into_result()
         .unwrap();
     let wrapped = WrappingPublicKey::from_spki_der(&params.public_key)
         .unwrap()
@@ -114,6 +115,7 @@ fn import(
     .does_not_expire();
     service
         .import_key_material(record, &request, t0(), &mut rng)
+        .into_result()
         .map(|r| r.key_material_id)
 }
 
@@ -127,6 +129,7 @@ fn delete(service: &ImportService, record: &mut KeyRecord) {
             },
             t0(),
         )
+        .into_result()
         .unwrap();
 }
 

@@ -206,6 +206,7 @@ fn no_copy_of_the_material_survives_its_deletion_or_the_drop() {
             now,
             &mut rng,
         )
+        .into_result()
         .unwrap();
     let wrapped = wrap_marker(&params.public_key, &mut rng);
     let mut counts = Vec::new();
@@ -224,6 +225,7 @@ fn no_copy_of_the_material_survives_its_deletion_or_the_drop() {
     .expires_at(now + Duration::days(1));
     service
         .import_key_material(&mut record, &request, now, &mut rng)
+        .into_result()
         .unwrap();
     for _ in 0..3 {
         let usable = usable_material(&record, now).unwrap();
@@ -240,6 +242,7 @@ fn no_copy_of_the_material_survives_its_deletion_or_the_drop() {
             },
             now,
         )
+        .into_result()
         .unwrap();
     let after_delete = look(&mut scanner, "after DeleteImportedKeyMaterial");
 

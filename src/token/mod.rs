@@ -70,7 +70,7 @@ use aes_gcm_siv::{Aes256GcmSiv, Key, Nonce, Tag};
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
-use zeroize::{ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
 use crate::names::{WrappingAlgorithm, WrappingKeySpec};
@@ -159,6 +159,12 @@ pub struct SealingKey {
 
 // The key bytes sit in a `Zeroizing` buffer.
 impl ZeroizeOnDrop for SealingKey {}
+
+impl Zeroize for SealingKey {
+    fn zeroize(&mut self) {
+        self.key.zeroize();
+    }
+}
 
 impl SealingKey {
     /// Draws a fresh random id and key from `rng`.
