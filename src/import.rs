@@ -697,7 +697,7 @@ pub struct ImportKeyMaterialResponse {
     pub key_material_id: KeyMaterialId,
     /// Whether the material arrived wrapped with the legacy RSAES_PKCS1_V1_5 (only possible
     /// with [`WrapPolicy::allow_legacy_rsaes_pkcs1_v1_5_insecure`]). Its implicit rejection
-    /// turns about 1 in 230 corrupted RSA-2048 blobs into 32 pseudo-random bytes, which a key
+    /// turns about 1 in 250 corrupted RSA-2048 blobs into 32 pseudo-random bytes, which a key
     /// without material accepts as its first material: before trusting such a first import, an
     /// embedder should require a use of the key that proves the client holds the same material
     /// (for example decrypting a ciphertext the client made locally). See also
