@@ -42,7 +42,7 @@ fn forty_imports_in_one_second_leave_a_fresh_token_of_that_second_usable() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let mut request = |record: &mut KeyRecord, rng: &mut ChaCha20Rng| {
+    let request = |record: &mut KeyRecord, rng: &mut ChaCha20Rng| {
         let mut pool = WrappingKeyPool::new();
         pool.insert(WrappingPrivateKey::from_pkcs8_der(&der).unwrap());
         let params = service
