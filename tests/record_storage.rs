@@ -356,7 +356,7 @@ fn the_document_uses_stable_names_and_one_time_encoding() {
     assert_eq!(m["ValidTo"], "2026-06-27T20:26:40.25Z");
     assert_eq!(m["KeyMaterialState"], "CURRENT");
     assert_eq!(doc["KeyMaterials"][1]["ValidTo"], serde_json::Value::Null);
-    assert_eq!(doc["UsedTokens"]["Capacity"], 16);
+    assert_eq!(doc["UsedTokens"]["Capacity"], 256);
 }
 
 #[test]
