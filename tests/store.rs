@@ -137,9 +137,10 @@ fn every_import_operation_says_whether_it_changed_the_record() {
 
     // A failing operation at ValidTo still applies the due expiry: the caller must store.
     let revision = record.revision();
+    let late_request = request.clone().expires_at(valid_to + Duration::days(1));
     let late = w
         .service
-        .import_key_material(&mut record, &request, valid_to, &mut w.rng);
+        .import_key_material(&mut record, &late_request, valid_to, &mut w.rng);
     assert_eq!(
         late.result.unwrap_err().code(),
         "ExpiredImportTokenException"
