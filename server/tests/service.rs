@@ -517,3 +517,63 @@ fn a_log_pipe_nobody_reads_never_stalls_requests() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn the_connection_cap_stays_under_the_open_file_limit() {
+    // Started with 64 descriptors: the cap drops from 1024 to what the descriptors left allow,
+    // so the server never runs out of them however many clients connect; the rest wait in the
+    // backlog.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" --listen 127.0.0.1:0 --rate-limits off",
+            env!("CARGO_BIN_EXE_kms-import-server"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .expect("listening")
+        .parse()
+        .expect("an address");
+    let mut held: Vec<TcpStream> = (0..80)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    // The last ones are over the cap: a request there waits until connections close.
+    let mut last = held.pop().unwrap();
+    last.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    last.write_all(request("ListKeys", "{}", true).as_bytes())
+        .unwrap();
+    held.truncate(10);
+    let (status, _) = read_response(&mut last);
+    assert_eq!(status, 200);
+    drop(held);
+    // A graceful stop, so that the log is flushed.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("lowered to stay under the open-file limit"),
+        "{log}"
+    );
+    assert!(log.contains("connection cap reached"), "{log}");
+    assert!(!log.contains("accept failed"), "{log}");
+}
