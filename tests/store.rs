@@ -147,6 +147,8 @@ fn every_import_operation_says_whether_it_changed_the_record() {
     );
     assert!(late.changed);
     assert!(record.revision() > revision);
+    // The expiry it applied is done: applying it again changes nothing.
+    assert!(!record.expire_materials(valid_to).changed());
     assert_eq!(record.key_state(), KeyState::PendingImport);
 
     // Deleting material that is already gone changes nothing.
@@ -193,7 +195,8 @@ fn record_operations_say_whether_they_changed_the_record() {
     assert!(!deleted.changed);
     let rotated = record.rotate_key_on_demand(t0());
     assert!(rotated.result.is_err() && !rotated.changed);
-    // Applied::track wraps any other step the same way.
+    // Expiry says so through its outcome; Applied::track wraps any other step the same way.
+    assert!(!record.expire_materials(t0()).changed());
     let tracked = Applied::track(&mut record, |r| Ok(r.expire_materials(t0())));
     assert!(!tracked.changed);
 }

@@ -33,6 +33,13 @@ impl ExpiryOutcome {
     pub fn is_empty(&self) -> bool {
         self.expired.is_empty()
     }
+
+    /// Whether the record changed and must be stored: exactly when something expired (the
+    /// same signal as [`Applied::changed`](crate::store::Applied::changed) for the other
+    /// operations).
+    pub fn changed(&self) -> bool {
+        !self.is_empty()
+    }
 }
 
 impl KeyRecord {

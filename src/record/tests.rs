@@ -211,6 +211,7 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     assert_eq!(k.revision(), rev);
 
     let out = k.expire_materials(valid_to);
+    assert!(out.changed());
     assert_eq!(out.expired, vec![id]);
     assert_eq!(
         out.state_change,
