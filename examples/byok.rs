@@ -19,20 +19,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use getrandom::SysRng;
-use kms_import::import::{
+use kms_import::MessageType;
+use kms_import::WrappingKeyPool;
+use kms_import::{CreateKeyParams, KeyRecord};
+use kms_import::{
     DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
     ImportService, usable_material,
 };
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::names::MessageType;
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{
-    WrapPolicy, WrappingPrivateKey, WrappingProvider, WrappingPublicKey, check_provider_supports,
-    valid_pairs,
-};
 use kms_import::{Error, KeySpec, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{
+    WrapPolicy, WrappingPrivateKey, WrappingPublicKey, provider::WrappingProvider,
+    provider::check_provider_supports, valid_pairs,
+};
 use kms_import_testkit::material::generate_material;
 use rand_core::{Rng, UnwrapErr};
 use time::{Duration, OffsetDateTime};
@@ -47,9 +47,9 @@ struct Options {
 /// The wrapping provider: AWS-LC when built with `--features aws-lc`, else the pure-Rust default.
 fn provider() -> &'static dyn WrappingProvider {
     #[cfg(feature = "aws-lc")]
-    return kms_import::wrap::aws_lc_provider();
+    return kms_import::provider::aws_lc_provider();
     #[cfg(not(feature = "aws-lc"))]
-    kms_import::wrap::default_provider()
+    kms_import::provider::default_provider()
 }
 
 fn parse_options() -> Result<Options, String> {

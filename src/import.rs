@@ -24,7 +24,9 @@ use time::OffsetDateTime;
 use crate::error::Error;
 use crate::expiration::Expiration;
 use crate::key_id::{KeyArn, KeyContext, KeyId};
-use crate::material::{KeyMaterial, KeyMaterialId, ValidatedMaterial, validate_material};
+use crate::material::{
+    CheckedMaterial, KeyMaterial, KeyMaterialId, ValidatedMaterial, validate_material,
+};
 use crate::names::{
     ExpirationModel, ImportType, IncludeKeyMaterial, WrappingAlgorithm, WrappingKeySpec,
 };
@@ -34,20 +36,21 @@ use crate::rotation::{KeyMaterialEntry, Page, RotationOutcome, paginate};
 use crate::state::{DisabledImportPolicy, KeyOperation};
 use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
 use crate::wrap::{
-    WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible, check_provider_supports,
+    UnwrappingKey, WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible,
+    check_provider_supports,
 };
 
 use issued_keys::IssuedKeyCache;
 pub use issued_keys::IssuedKeyCacheStats;
 
 /// AWS's limit on `EncryptedKeyMaterial`, in bytes.
-pub const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
+pub(crate) const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
 
 /// The service-wide settings of the import operations: where keys live (partition, Region,
 /// account), the import-token sealing keys, the wrapping backend and the policies.
 ///
 /// The service also keeps, in memory, the wrapping keys of the tokens it issued (at most
-/// [`DEFAULT_ISSUED_KEY_CACHE_CAPACITY`] by default; see
+/// [`ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY`] by default; see
 /// [`with_issued_key_cache`](Self::with_issued_key_cache)). ImportKeyMaterial on the instance
 /// that issued a token then skips loading the key from the token. This is only a shortcut:
 /// tokens stay self-contained, so any instance with the same sealing keys still opens any
@@ -61,10 +64,10 @@ pub struct ImportService {
     issued_keys: IssuedKeyCache,
 }
 
-/// How many issued wrapping keys an [`ImportService`] keeps unless told otherwise.
-pub const DEFAULT_ISSUED_KEY_CACHE_CAPACITY: usize = IssuedKeyCache::DEFAULT_CAPACITY;
-
 impl ImportService {
+    /// How many issued wrapping keys a service keeps unless told otherwise.
+    pub const DEFAULT_ISSUED_KEY_CACHE_CAPACITY: usize = IssuedKeyCache::DEFAULT_CAPACITY;
+
     /// Settings with the default wrapping backend ([`crate::wrap::default_provider`]), the
     /// default wrap policy (RSAES_PKCS1_V1_5 refused) and imports into Disabled keys leaving
     /// them Disabled.
@@ -75,7 +78,7 @@ impl ImportService {
             provider: crate::wrap::default_provider(),
             wrap_policy: WrapPolicy::default(),
             disabled_import_policy: DisabledImportPolicy::default(),
-            issued_keys: IssuedKeyCache::new(DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
+            issued_keys: IssuedKeyCache::new(Self::DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
         }
     }
 
@@ -88,7 +91,7 @@ impl ImportService {
     }
 
     /// Keeps the wrapping keys of at most `capacity` issued, unexpired and not yet used tokens
-    /// in memory (default [`DEFAULT_ISSUED_KEY_CACHE_CAPACITY`]); 0 turns the cache off. When
+    /// in memory (default [`ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY`]); 0 turns the cache off. When
     /// the cache is full, the entry whose token expires first goes. Each entry is a shared
     /// handle to a key the pool already produced, a few kilobytes at RSA_4096. Replaces (and
     /// so empties) the current cache.
@@ -279,19 +282,16 @@ impl ImportService {
             )
             .map_err(|_| Error::InvalidImportToken)?,
         };
-        if wrapping_key.spec() != claims.wrapping_key_spec() {
-            return Err(Error::InvalidImportToken);
-        }
+        // Bound to the token's algorithm and spec: nothing else can be unwrapped with it.
+        let unwrapping_key = UnwrappingKey::for_token(wrapping_key, &claims)?;
 
-        let mut plaintext = wrapping_key.unwrap(
-            claims.wrapping_algorithm(),
-            &request.encrypted_key_material,
-            &self.wrap_policy,
-            rng,
-        )?;
+        let mut plaintext =
+            unwrapping_key.unwrap(&request.encrypted_key_material, &self.wrap_policy, rng)?;
         // Moves the buffer into the zeroizing material: no second copy of the secret.
-        let material = KeyMaterial::new(std::mem::take(&mut *plaintext));
-        validate_material(record.key_spec(), &material)?;
+        let material = CheckedMaterial::check(
+            record.key_spec(),
+            KeyMaterial::new(std::mem::take(&mut *plaintext)),
+        )?;
 
         let mut next = record.clone();
         let key_material_id = next.import_material(

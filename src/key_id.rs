@@ -14,9 +14,9 @@ use rand_core::CryptoRng;
 use crate::error::{Error, truncate_for_message};
 
 /// Longest `KeyId` member AWS accepts, in characters.
-pub const MAX_KEY_ID_MEMBER_LEN: usize = 2048;
+pub(crate) const MAX_KEY_ID_MEMBER_LEN: usize = 2048;
 /// Longest alias name AWS accepts, `alias/` prefix included, in characters.
-pub const MAX_ALIAS_NAME_LEN: usize = 256;
+pub(crate) const MAX_ALIAS_NAME_LEN: usize = 256;
 
 const ALIAS_PREFIX: &str = "alias/";
 const RESERVED_ALIAS_PREFIX: &str = "alias/aws/";

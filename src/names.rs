@@ -82,14 +82,14 @@ macro_rules! aws_enum {
             }
         }
 
-        #[cfg(feature = "serde")]
+        #[cfg(any(feature = "serde", feature = "wire"))]
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
 
-        #[cfg(feature = "serde")]
+        #[cfg(any(feature = "serde", feature = "wire"))]
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;

@@ -22,7 +22,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::Error;
 use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
 use crate::key_id::{AccountId, KeyArn, KeyContext, KeyId};
-use crate::material::{KeyMaterial, KeyMaterialId};
+use crate::material::{CheckedMaterial, KeyMaterial, KeyMaterialId};
 use crate::names::{
     ExpirationModel, ImportState, ImportType, IncludeKeyMaterial, KeyManager, KeyMaterialState,
     KeySpec, KeyState, KeyUsage, Origin, RotationType,
@@ -35,15 +35,15 @@ use crate::state::{DisabledImportPolicy, KeyOperation, Outcome, TransitionInput,
 use crate::token::{TokenClaims, UsedTokens};
 
 /// Longest key description CreateKey accepts, in characters.
-pub const MAX_KEY_DESCRIPTION_LEN: usize = 8192;
+pub(crate) const MAX_KEY_DESCRIPTION_LEN: usize = 8192;
 /// Longest key-material description ImportKeyMaterial accepts, in characters.
-pub const MAX_MATERIAL_DESCRIPTION_LEN: usize = 256;
+pub(crate) const MAX_MATERIAL_DESCRIPTION_LEN: usize = 256;
 /// The ScheduleKeyDeletion waiting period when the request names none, in days.
 pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
 /// The shortest ScheduleKeyDeletion waiting period, in days.
-pub const MIN_PENDING_WINDOW_DAYS: u32 = 7;
+pub(crate) const MIN_PENDING_WINDOW_DAYS: u32 = 7;
 /// The longest ScheduleKeyDeletion waiting period, in days.
-pub const MAX_PENDING_WINDOW_DAYS: u32 = 30;
+pub(crate) const MAX_PENDING_WINDOW_DAYS: u32 = 30;
 
 /// The CreateKey parameters a record is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -640,7 +640,7 @@ impl KeyRecord {
     /// Returns the material's id.
     pub fn import_material(
         &mut self,
-        material: KeyMaterial,
+        material: CheckedMaterial,
         request: MaterialImport,
         now: OffsetDateTime,
     ) -> Result<KeyMaterialId, Error> {
@@ -669,7 +669,11 @@ impl KeyRecord {
             )));
         }
 
-        let id = KeyMaterialId::derive(&self.key_id().to_string(), &material);
+        if material.key_spec() != self.key_spec {
+            return Err(incorrect_material());
+        }
+        let id = KeyMaterialId::derive(&self.key_id().to_string(), material.material());
+        let material = material.into_material();
         if request
             .key_material_id
             .is_some_and(|given| !given.ct_eq(&id))
@@ -858,7 +862,8 @@ impl KeyRecord {
         })
     }
 
-    /// ListKeyRotations (before pagination, see [`crate::rotation::paginate`]): the key's
+    /// ListKeyRotations (before pagination, which
+    /// [`ImportService::list_key_rotations`](crate::ImportService::list_key_rotations) does): the key's
     /// materials as they stand at `now` (material whose `valid_to` has passed shows as
     /// PENDING_IMPORT; expired material pending rotation is left out), in the order they were
     /// associated, oldest first, as in AWS's documented example. `include` selects:
@@ -1150,8 +1155,8 @@ mod tests {
         }
     }
 
-    fn material(b: u8) -> KeyMaterial {
-        KeyMaterial::new(vec![b; 32])
+    fn material(b: u8) -> CheckedMaterial {
+        CheckedMaterial::check(KeySpec::SymmetricDefault, KeyMaterial::new(vec![b; 32])).unwrap()
     }
 
     fn arn() -> String {
@@ -1265,7 +1270,7 @@ mod tests {
             .import_material(material(1), expires_in(10), t0())
             .unwrap();
         assert_eq!(k.key_state(), KeyState::Enabled);
-        assert_eq!(id, KeyMaterialId::derive(ID, &material(1)));
+        assert_eq!(id, KeyMaterialId::derive(ID, material(1).material()));
         assert_eq!(
             k.expiration_model(),
             Some(ExpirationModel::KeyMaterialExpires)
@@ -1340,9 +1345,9 @@ mod tests {
     #[test]
     fn delete_moves_to_pending_import_and_reimport_restores() {
         let mut k = create(KeySpec::Hmac256, Origin::External);
-        let id = k
-            .import_material(material(1), expires_in(10), t0())
-            .unwrap();
+        let hmac =
+            || CheckedMaterial::check(KeySpec::Hmac256, KeyMaterial::new(vec![1; 32])).unwrap();
+        let id = k.import_material(hmac(), expires_in(10), t0()).unwrap();
         k.disable(t0()).unwrap();
         assert_eq!(k.delete_material(None, t0()), Ok(Some(id)));
         assert_eq!(k.key_state(), KeyState::PendingImport);
@@ -1356,19 +1361,16 @@ mod tests {
         let mut typed = expires_in(10);
         typed.import_type = Some(ImportType::ExistingKeyMaterial);
         assert_eq!(
-            k.import_material(material(1), expires_in(0), t0())
+            k.import_material(hmac(), expires_in(0), t0())
                 .unwrap_err()
                 .message(),
             VALID_TO_NOT_FUTURE_MESSAGE
         );
         assert_eq!(
-            k.import_material(material(1), typed, t0())
-                .unwrap_err()
-                .code(),
+            k.import_material(hmac(), typed, t0()).unwrap_err().code(),
             "UnsupportedOperationException"
         );
-        k.import_material(material(1), expires_in(10), t0())
-            .unwrap();
+        k.import_material(hmac(), expires_in(10), t0()).unwrap();
         assert_eq!(k.key_state(), KeyState::Enabled);
         let unknown = KeyMaterialId::from_bytes([9; 32]);
         assert_eq!(
@@ -1575,8 +1577,13 @@ mod tests {
     #[test]
     fn debug_never_shows_material_bytes() {
         let mut k = create(KeySpec::SymmetricDefault, Origin::External);
-        k.import_material(KeyMaterial::new(vec![0x5a; 32]), expires_in(1), t0())
-            .unwrap();
+        k.import_material(
+            CheckedMaterial::check(KeySpec::SymmetricDefault, KeyMaterial::new(vec![0x5a; 32]))
+                .unwrap(),
+            expires_in(1),
+            t0(),
+        )
+        .unwrap();
         let s = format!("{k:?}");
         assert!(s.contains("<redacted>"));
         assert!(!s.contains("90, 90") && !s.contains("5a5a"), "{s}");

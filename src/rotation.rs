@@ -17,11 +17,11 @@ use crate::names::{ExpirationModel, ImportState, KeyMaterialState, RotationType}
 pub const MAX_ON_DEMAND_ROTATIONS: usize = 25;
 
 /// The smallest `Limit` a list operation accepts.
-pub const MIN_LIST_LIMIT: u32 = 1;
+pub(crate) const MIN_LIST_LIMIT: u32 = 1;
 /// The largest `Limit` a list operation accepts.
-pub const MAX_LIST_LIMIT: u32 = 1000;
+pub(crate) const MAX_LIST_LIMIT: u32 = 1000;
 /// The page size when the request names no `Limit`.
-pub const DEFAULT_LIST_LIMIT: u32 = 100;
+pub(crate) const DEFAULT_LIST_LIMIT: u32 = 100;
 
 /// What a successful RotateKeyOnDemand did. AWS completes the rotation asynchronously; this
 /// crate completes it within the call, so the record already shows the result.
@@ -91,7 +91,7 @@ impl<T> Page<T> {
 /// # Errors
 /// `ValidationException` for a `Limit` outside 1..=1000 (AWS's range wording);
 /// `InvalidMarkerException` for a marker that names no entry.
-pub fn paginate<T>(
+pub(crate) fn paginate<T>(
     items: Vec<T>,
     limit: Option<u32>,
     marker: Option<&str>,

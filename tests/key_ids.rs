@@ -1,7 +1,7 @@
 //! Key identifiers: every form a `KeyId` member may take, and every error and message the
 //! resolution rules of the spec (sections 9 and 11) give.
 
-use kms_import::key_id::{AccountId, Partition, Region};
+use kms_import::{AccountId, Partition, Region};
 use kms_import::{AliasArn, AliasName, KeyArn, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;

@@ -5,10 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use kms_import::names::{
-    EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
-};
 use kms_import::{AwsName, Error, KeyMaterial, KeySpec, ValidatedMaterial, validate_material};
+use kms_import::{EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;

@@ -3,18 +3,43 @@
 //! follow rotation, and lookup of every material for decryption. Material goes straight into
 //! `KeyRecord::import_material`; the unwrap path is tested elsewhere.
 
-use kms_import::names::{IncludeKeyMaterial, RotationType};
-use kms_import::record::MaterialImport;
-use kms_import::rotation::{MAX_ON_DEMAND_ROTATIONS, paginate};
+use kms_import::CheckedMaterial;
+use kms_import::MaterialImport;
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Error, Expiration, ExpirationModel, ImportState,
     ImportType, KeyContext, KeyMaterial, KeyMaterialEntry, KeyMaterialId, KeyMaterialState,
     KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
 };
+use kms_import::{
+    ImportService, MAX_ON_DEMAND_ROTATIONS, Page, SealingKey, SealingKeyId, SealingKeys,
+};
+use kms_import::{IncludeKeyMaterial, RotationType};
 use time::{Duration, OffsetDateTime};
 
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// One page of ListKeyRotations (all materials) through the service, as a caller gets it.
+fn page(
+    k: &KeyRecord,
+    limit: Option<u32>,
+    marker: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Page<KeyMaterialEntry>, kms_import::Error> {
+    let context = KeyContext::new("aws", "us-east-1", "111122223333").unwrap();
+    let sealing = SealingKeys::new(SealingKey::from_bytes(
+        SealingKeyId::from_bytes([1; 8]),
+        [2; 32],
+    ));
+    ImportService::new(context, sealing).list_key_rotations(
+        k,
+        KEY_ID,
+        IncludeKeyMaterial::AllKeyMaterial,
+        limit,
+        marker,
+        now,
+    )
+}
 
 fn day(n: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap() + Duration::days(n)
@@ -67,8 +92,12 @@ const NEW: Option<ImportType> = Some(ImportType::NewKeyMaterial);
 const EXISTING: Option<ImportType> = Some(ImportType::ExistingKeyMaterial);
 
 fn import(k: &mut KeyRecord, b: u8, import_type: Option<ImportType>, at: i64) -> KeyMaterialId {
-    k.import_material(material(b), request(import_type, NEVER), day(at))
-        .unwrap_or_else(|e| panic!("import of material {b}: {e}"))
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(b)).unwrap(),
+        request(import_type, NEVER),
+        day(at),
+    )
+    .unwrap_or_else(|e| panic!("import of material {b}: {e}"))
 }
 
 /// A symmetric key whose first material is `first` and which rotated in each of `rotated`
@@ -229,8 +258,12 @@ fn rotation_applies_due_expiry_first() {
     // Expired pending material is gone: nothing to rotate.
     let mut k = symmetric_key();
     import(&mut k, 1, None, 0);
-    k.import_material(material(2), request(NEW, until(2)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(NEW, until(2)),
+        day(0),
+    )
+    .unwrap();
     assert_eq!(
         err(k.rotate_key_on_demand(day(2))).0,
         "KMSInvalidStateException"
@@ -240,8 +273,12 @@ fn rotation_applies_due_expiry_first() {
 
     // Expired current material leaves the key pending import.
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(3)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(3)),
+        day(0),
+    )
+    .unwrap();
     import(&mut k, 2, NEW, 0);
     assert_eq!(err(k.rotate_key_on_demand(day(3))), pending_import());
     assert_eq!(k.key_state(), KeyState::PendingImport);
@@ -270,8 +307,12 @@ fn rotation_of_hmac_and_asymmetric_keys_is_unsupported_after_the_state_check() {
             pending_import(),
             "{spec}"
         );
-        k.import_material(bytes, request(None, NEVER), day(0))
-            .unwrap();
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), bytes).unwrap(),
+            request(None, NEVER),
+            day(0),
+        )
+        .unwrap();
         k.disable(day(0)).unwrap();
         assert_eq!(
             err(k.rotate_key_on_demand(day(0))).0,
@@ -343,8 +384,12 @@ fn twenty_sixth_on_demand_rotation_exceeds_the_limit() {
     // The limit counts rotations, not present materials: deleting some does not help.
     k.delete_material(Some(id(27)), day(31)).unwrap();
     k.delete_material(Some(id(2)), day(31)).unwrap();
-    k.import_material(material(2), request(None, NEVER), day(31))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(None, NEVER),
+        day(31),
+    )
+    .unwrap();
     import(&mut k, 28, NEW, 31);
     assert_eq!(
         err(k.rotate_key_on_demand(day(31))).0,
@@ -371,7 +416,11 @@ fn second_new_material_while_one_is_pending_is_invalid_state() {
     import(&mut k, 2, NEW, 0);
     let rev = k.revision();
     assert_eq!(
-        err(k.import_material(material(3), request(NEW, NEVER), day(0))),
+        err(k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+            request(NEW, NEVER),
+            day(0)
+        )),
         (
             "KMSInvalidStateException",
             format!(
@@ -394,19 +443,39 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
         ..request(EXISTING, NEVER)
     };
     // The id of another associated material.
-    let e = k.import_material(material(1), existing(Some(id(2))), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        existing(Some(id(2))),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     // An id associated with nothing.
     let unknown = KeyMaterialId::from_bytes([0xab; 32]);
-    let e = k.import_material(material(1), existing(Some(unknown)), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        existing(Some(unknown)),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     // Bytes never associated with the key, with or without their own id.
-    let e = k.import_material(material(9), existing(None), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(9)).unwrap(),
+        existing(None),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
-    let e = k.import_material(material(9), existing(Some(id(9))), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(9)).unwrap(),
+        existing(Some(id(9))),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     // An omitted ImportType after the first import means EXISTING too.
-    let e = k.import_material(material(9), request(None, NEVER), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(9)).unwrap(),
+        request(None, NEVER),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(k.materials().len(), 2);
 
@@ -416,7 +485,14 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
         expiration: until(40),
         ..existing(Some(id(1)))
     };
-    assert_eq!(k.import_material(material(1), again, day(5)), Ok(id(1)));
+    assert_eq!(
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            again,
+            day(5)
+        ),
+        Ok(id(1))
+    );
     assert!(k.revision() > rev);
     assert_eq!(
         k.material_by_id(&id(1)).unwrap().expiration(),
@@ -431,12 +507,20 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
 fn new_with_material_already_associated_is_incorrect_key_material() {
     let mut k = rotated_key(1, &[2]);
     for b in [1, 2] {
-        let e = k.import_material(material(b), request(NEW, NEVER), day(5));
+        let e = k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(b)).unwrap(),
+            request(NEW, NEVER),
+            day(5),
+        );
         assert_eq!(err(e).0, "IncorrectKeyMaterialException", "material {b}");
     }
     // Pending material is associated too.
     import(&mut k, 3, NEW, 5);
-    let e = k.import_material(material(3), request(NEW, NEVER), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(NEW, NEVER),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(k.materials().len(), 3);
 }
@@ -457,7 +541,11 @@ fn import_type_on_hmac_or_asymmetric_keys_is_unsupported() {
     ] {
         let mut k = key_with(spec, usage, Origin::External);
         for import_type in [NEW, EXISTING] {
-            let e = k.import_material(bytes.clone(), request(import_type, NEVER), day(0));
+            let e = k.import_material(
+                CheckedMaterial::check(k.key_spec(), bytes.clone()).unwrap(),
+                request(import_type, NEVER),
+                day(0),
+            );
             assert_eq!(
                 err(e),
                 (
@@ -467,8 +555,12 @@ fn import_type_on_hmac_or_asymmetric_keys_is_unsupported() {
             );
         }
         assert_eq!(k.key_state(), KeyState::PendingImport);
-        k.import_material(bytes, request(None, NEVER), day(0))
-            .unwrap();
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), bytes).unwrap(),
+            request(None, NEVER),
+            day(0),
+        )
+        .unwrap();
         assert_eq!(k.key_state(), KeyState::Enabled);
         // Non-symmetric keys show no CurrentKeyMaterialId.
         assert_eq!(k.current_key_material_id(), None);
@@ -494,7 +586,11 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     k.check_invariants().unwrap();
 
     // Only the same bytes restore it; the key is then Enabled again.
-    let e = k.import_material(material(3), request(None, NEVER), day(6));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(None, NEVER),
+        day(6),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(import(&mut k, 1, None, 6), id(1));
     assert_eq!(k.key_state(), KeyState::Enabled);
@@ -539,7 +635,11 @@ fn deleting_pending_material_changes_nothing_and_frees_the_slot() {
     assert_eq!(k.materials().len(), 2);
     k.check_usable(day(5)).unwrap();
     // Forgotten: its id is no longer associated.
-    let e = k.import_material(material(3), request(EXISTING, NEVER), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(EXISTING, NEVER),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(
         err(k.delete_material(Some(id(3)), day(5))).0,
@@ -555,8 +655,12 @@ fn deleting_pending_material_changes_nothing_and_frees_the_slot() {
 #[test]
 fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(10)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(10)),
+        day(0),
+    )
+    .unwrap();
     import(&mut k, 2, NEW, 1);
     k.rotate_key_on_demand(day(1)).unwrap();
     assert_eq!(k.state_at(day(9)), KeyState::Enabled);
@@ -571,8 +675,12 @@ fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     assert!(k.material_by_id(&id(2)).unwrap().material().is_some());
     k.check_invariants().unwrap();
-    k.import_material(material(1), request(None, until(50)), day(11))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(50)),
+        day(11),
+    )
+    .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(k.valid_to(), Some(day(50)));
 }
@@ -580,10 +688,18 @@ fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
 #[test]
 fn valid_to_is_the_earliest_expiry_among_permanently_associated_materials() {
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(30)), day(0))
-        .unwrap();
-    k.import_material(material(2), request(NEW, until(20)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(30)),
+        day(0),
+    )
+    .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(NEW, until(20)),
+        day(0),
+    )
+    .unwrap();
     // Pending material does not count.
     assert_eq!(k.valid_to(), Some(day(30)));
     k.rotate_key_on_demand(day(1)).unwrap();
@@ -677,12 +793,20 @@ fn all_key_material_lists_the_first_the_rotated_and_the_pending_material() {
         description: Some(d.to_owned()),
         ..request(import_type, expiration)
     };
-    k.import_material(material(1), described("first", until(60), None), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        described("first", until(60), None),
+        day(0),
+    )
+    .unwrap();
     import(&mut k, 2, NEW, 1);
     k.rotate_key_on_demand(day(1)).unwrap();
-    k.import_material(material(3), described("next one", until(40), NEW), day(2))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        described("next one", until(40), NEW),
+        day(2),
+    )
+    .unwrap();
     k.delete_material(Some(id(2)), day(3)).unwrap();
 
     let list = k
@@ -726,10 +850,18 @@ fn all_key_material_lists_the_first_the_rotated_and_the_pending_material() {
 #[test]
 fn listing_shows_due_expiry_without_applying_it() {
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(5)), day(0))
-        .unwrap();
-    k.import_material(material(2), request(NEW, until(5)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(5)),
+        day(0),
+    )
+    .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(NEW, until(5)),
+        day(0),
+    )
+    .unwrap();
     let rev = k.revision();
     let list = k
         .list_key_rotations(IncludeKeyMaterial::AllKeyMaterial, day(5))
@@ -787,12 +919,7 @@ fn listing_rotations_of_hmac_asymmetric_or_other_origin_keys_is_unsupported() {
 fn listing_pages_through_every_material_with_markers() {
     let mut k = rotated_key(1, &[2, 3, 4]);
     import(&mut k, 5, NEW, 9);
-    let marker_of = |e: &KeyMaterialEntry| e.key_material_id.to_string();
-    let list = |k: &KeyRecord| {
-        k.list_key_rotations(IncludeKeyMaterial::AllKeyMaterial, day(9))
-            .unwrap()
-    };
-    let first = paginate(list(&k), Some(2), None, marker_of).unwrap();
+    let first = page(&k, Some(2), None, day(9)).unwrap();
     assert_eq!(
         first
             .items
@@ -807,7 +934,7 @@ fn listing_pages_through_every_material_with_markers() {
 
     // A rotation between pages does not disturb the marker.
     k.rotate_key_on_demand(day(10)).unwrap();
-    let second = paginate(list(&k), Some(2), Some(&marker), marker_of).unwrap();
+    let second = page(&k, Some(2), Some(&marker), day(10)).unwrap();
     assert_eq!(
         summary(&second.items),
         vec![
@@ -815,29 +942,30 @@ fn listing_pages_through_every_material_with_markers() {
             (id(4), KeyMaterialState::NonCurrent)
         ]
     );
-    let third = paginate(list(&k), Some(2), second.next_marker.as_deref(), marker_of).unwrap();
+    let third = page(&k, Some(2), second.next_marker.as_deref(), day(10)).unwrap();
     assert_eq!(
         summary(&third.items),
         vec![(id(5), KeyMaterialState::Current)]
     );
     assert!(!third.truncated());
 
-    let e = paginate(list(&k), Some(2), Some(&id(9).to_string()), marker_of).unwrap_err();
+    let e = page(&k, Some(2), Some(&id(9).to_string()), day(10)).unwrap_err();
     assert_eq!(e.code(), "InvalidMarkerException");
 }
 
-#[cfg(feature = "serde")]
+#[cfg(feature = "wire")]
 #[test]
 fn list_page_converts_to_the_wire_response() {
     use kms_import::wire::ListKeyRotationsResponse;
 
     let mut k = rotated_key(1, &[2]);
-    k.import_material(material(3), request(NEW, until(40)), day(5))
-        .unwrap();
-    let list = k
-        .list_key_rotations(IncludeKeyMaterial::AllKeyMaterial, day(5))
-        .unwrap();
-    let page = paginate(list, Some(2), None, |e| e.key_material_id.to_string()).unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(NEW, until(40)),
+        day(5),
+    )
+    .unwrap();
+    let page = page(&k, Some(2), None, day(5)).unwrap();
     let response = ListKeyRotationsResponse::from_page(KEY_ID, &page);
     let json: serde_json::Value = serde_json::to_value(&response).unwrap();
     assert_eq!(json["Truncated"], true);

@@ -3,11 +3,11 @@
 #![cfg(feature = "serde")]
 
 use base64ct::{Base64, Encoding};
-use kms_import::names::{
+use kms_import::wire::{self, *};
+use kms_import::{
     EncryptionAlgorithmSpec, ImportState, IncludeKeyMaterial, KeyManager, KeyMaterialState,
     MacAlgorithmSpec, MessageType, RotationType, SigningAlgorithmSpec,
 };
-use kms_import::wire::{self, *};
 use kms_import::{
     Error, ExpirationModel, ImportType, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin,
     WrappingAlgorithm, WrappingKeySpec,

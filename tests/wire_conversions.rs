@@ -1,8 +1,7 @@
-//! The conversions between the import operations' types and the wire types, which a server
-//! uses to answer GetParametersForImport, ImportKeyMaterial and DeleteImportedKeyMaterial.
-#![cfg(feature = "serde")]
+//! The wire codec reads the import requests straight into the operations' request types, and
+//! the operations' responses convert into the wire responses a server sends.
+#![cfg(feature = "wire")]
 
-use kms_import::import;
 use kms_import::wire;
 use kms_import::{
     ExpirationModel, ImportToken, ImportType, KeyArn, KeyMaterialId, WrappingAlgorithm,
@@ -20,7 +19,7 @@ fn material_id(byte: u8) -> KeyMaterialId {
 fn parameters_response_carries_the_arn_token_key_and_validity() {
     let arn: KeyArn = ARN.parse().unwrap();
     let valid_to = OffsetDateTime::from_unix_timestamp(1_767_323_045).unwrap();
-    let out: wire::GetParametersForImportResponse = import::GetParametersForImportResponse {
+    let out: wire::GetParametersForImportResponse = kms_import::GetParametersForImportResponse {
         key_id: arn,
         public_key: vec![1, 2, 3],
         import_token: ImportToken::from_bytes(vec![9, 8, 7]),
@@ -35,7 +34,7 @@ fn parameters_response_carries_the_arn_token_key_and_validity() {
 
 #[test]
 fn import_response_always_names_the_material() {
-    let out: wire::ImportKeyMaterialResponse = import::ImportKeyMaterialResponse {
+    let out: wire::ImportKeyMaterialResponse = kms_import::ImportKeyMaterialResponse {
         key_id: ARN.parse().unwrap(),
         key_material_id: material_id(5),
     }
@@ -48,7 +47,7 @@ fn import_response_always_names_the_material() {
 fn delete_response_keeps_an_absent_material_id_absent() {
     for id in [None, Some(material_id(6))] {
         let out: wire::DeleteImportedKeyMaterialResponse =
-            import::DeleteImportedKeyMaterialResponse {
+            kms_import::DeleteImportedKeyMaterialResponse {
                 key_id: ARN.parse().unwrap(),
                 key_material_id: id,
             }
@@ -72,7 +71,7 @@ fn parsed_import_request_keeps_every_member() {
     else {
         panic!("not an ImportKeyMaterial request");
     };
-    let r: import::ImportKeyMaterialRequest = parsed.into();
+    let r: kms_import::ImportKeyMaterialRequest = parsed;
     assert_eq!(r.key_id, ARN);
     assert_eq!(r.import_token, [1, 2, 3]);
     assert_eq!(r.encrypted_key_material, [4, 5, 6]);
@@ -99,7 +98,7 @@ fn parsed_parameters_and_delete_requests_keep_every_member() {
     else {
         panic!("not a GetParametersForImport request");
     };
-    let r: import::GetParametersForImportRequest = parsed.into();
+    let r: kms_import::GetParametersForImportRequest = parsed;
     assert_eq!(r.key_id, ARN);
     assert_eq!(r.wrapping_algorithm, WrappingAlgorithm::RsaAesKeyWrapSha256);
     assert_eq!(r.wrapping_key_spec, WrappingKeySpec::Rsa3072);
@@ -113,7 +112,7 @@ fn parsed_parameters_and_delete_requests_keep_every_member() {
     else {
         panic!("not a DeleteImportedKeyMaterial request");
     };
-    let r: import::DeleteImportedKeyMaterialRequest = parsed.into();
+    let r: kms_import::DeleteImportedKeyMaterialRequest = parsed;
     assert_eq!(r.key_id, ARN);
     assert_eq!(r.key_material_id, Some(material_id(8)));
 }

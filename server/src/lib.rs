@@ -53,21 +53,21 @@ mod prelude {
     pub(crate) use hyper::service::service_fn;
     pub(crate) use hyper::{Method, StatusCode};
     pub(crate) use hyper_util::rt::TokioIo;
-    pub(crate) use kms_import::import::ImportService;
-    pub(crate) use kms_import::key_id::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
-    pub(crate) use kms_import::names::{
+    pub(crate) use kms_import::ImportService;
+    pub(crate) use kms_import::KeyOperation;
+    pub(crate) use kms_import::WrappingKeyPool;
+    pub(crate) use kms_import::wire::{self, Operation, Request, Response};
+    pub(crate) use kms_import::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
+    pub(crate) use kms_import::{CreateKeyParams, KeyRecord};
+    pub(crate) use kms_import::{
         EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
     };
-    pub(crate) use kms_import::pool::WrappingKeyPool;
-    pub(crate) use kms_import::record::{CreateKeyParams, KeyRecord};
-    pub(crate) use kms_import::state::KeyOperation;
-    pub(crate) use kms_import::token::{SealingKey, SealingKeys};
-    pub(crate) use kms_import::wire::{self, Operation, Request, Response};
-    pub(crate) use kms_import::wrap::{WrappingPrivateKey, check_compatible};
     pub(crate) use kms_import::{
         Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
         WrappingKeySpec, validate_material,
     };
+    pub(crate) use kms_import::{SealingKey, SealingKeys};
+    pub(crate) use kms_import::{WrappingPrivateKey, check_compatible};
     pub(crate) use rand_core::{CryptoRng, UnwrapErr};
     pub(crate) use time::OffsetDateTime;
     pub(crate) use zeroize::Zeroizing;

@@ -34,13 +34,16 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::import::{
+    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+};
+
 pub use codec::SensitiveBlob;
 pub use requests::{
-    CreateAliasRequest, CreateKeyRequest, DecryptRequest, DeleteAliasRequest,
-    DeleteImportedKeyMaterialRequest, EncryptRequest, GenerateMacRequest,
-    GetParametersForImportRequest, ImportKeyMaterialRequest, KEY_SPEC_CONFLICT_MESSAGE,
-    KeyIdRequest, ListAliasesRequest, ListKeyRotationsRequest, ListKeysRequest,
-    ScheduleKeyDeletionRequest, SignRequest, VerifyMacRequest, VerifyRequest,
+    CreateAliasRequest, CreateKeyRequest, DecryptRequest, DeleteAliasRequest, EncryptRequest,
+    GenerateMacRequest, KEY_SPEC_CONFLICT_MESSAGE, KeyIdRequest, ListAliasesRequest,
+    ListKeyRotationsRequest, ListKeysRequest, ScheduleKeyDeletionRequest, SignRequest,
+    VerifyMacRequest, VerifyRequest,
 };
 pub use responses::{
     AliasListEntry, CreateKeyResponse, DecryptResponse, DeleteImportedKeyMaterialResponse,

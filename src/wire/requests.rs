@@ -6,16 +6,15 @@
 
 use std::collections::BTreeMap;
 
-use time::OffsetDateTime;
-
 use super::codec::SensitiveBlob;
 use super::members::{CIPHERTEXT_MAX, Members, PLAINTEXT_MAX, required};
 use crate::error::Error;
-use crate::material::KeyMaterialId;
+use crate::import::{
+    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+};
 use crate::names::{
-    EncryptionAlgorithmSpec, ExpirationModel, ImportType, IncludeKeyMaterial, KeySpec, KeyUsage,
-    MacAlgorithmSpec, MessageType, Origin, SigningAlgorithmSpec, WrappingAlgorithm,
-    WrappingKeySpec,
+    EncryptionAlgorithmSpec, IncludeKeyMaterial, KeySpec, KeyUsage, MacAlgorithmSpec, MessageType,
+    Origin, SigningAlgorithmSpec,
 };
 
 /// The `KeySpec` values the deprecated `CustomerMasterKeySpec` enum admits.
@@ -72,48 +71,6 @@ pub struct ListKeysRequest {
     pub limit: Option<u32>,
     /// `Marker`, 1..1024 characters in U+0020..U+00FF.
     pub marker: Option<String>,
-}
-
-/// GetParametersForImport. All three members are required.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GetParametersForImportRequest {
-    /// `KeyId`.
-    pub key_id: String,
-    /// `WrappingAlgorithm`.
-    pub wrapping_algorithm: WrappingAlgorithm,
-    /// `WrappingKeySpec`.
-    pub wrapping_key_spec: WrappingKeySpec,
-}
-
-/// ImportKeyMaterial. `KeyId`, `ImportToken` and `EncryptedKeyMaterial` are required. The
-/// ExpirationModel / ValidTo rules (which depend on the request time) are not checked here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportKeyMaterialRequest {
-    /// `KeyId`.
-    pub key_id: String,
-    /// `ImportToken`, 1..6144 bytes after base64 decoding.
-    pub import_token: Vec<u8>,
-    /// `EncryptedKeyMaterial`, 1..6144 bytes after base64 decoding.
-    pub encrypted_key_material: Vec<u8>,
-    /// `ValidTo`.
-    pub valid_to: Option<OffsetDateTime>,
-    /// `ExpirationModel`; absent means KEY_MATERIAL_EXPIRES to the operation.
-    pub expiration_model: Option<ExpirationModel>,
-    /// `ImportType`.
-    pub import_type: Option<ImportType>,
-    /// `KeyMaterialDescription`, up to 256 characters matching `^[a-zA-Z0-9:/_\s.-]+$`.
-    pub key_material_description: Option<String>,
-    /// `KeyMaterialId`, 64 lowercase hex characters.
-    pub key_material_id: Option<KeyMaterialId>,
-}
-
-/// DeleteImportedKeyMaterial.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeleteImportedKeyMaterialRequest {
-    /// `KeyId`.
-    pub key_id: String,
-    /// `KeyMaterialId`; absent means the current material.
-    pub key_material_id: Option<KeyMaterialId>,
 }
 
 /// ScheduleKeyDeletion.
@@ -380,40 +337,6 @@ impl ImportKeyMaterialRequest {
             key_material_description,
             key_material_id,
         })
-    }
-}
-
-impl From<ImportKeyMaterialRequest> for crate::import::ImportKeyMaterialRequest {
-    fn from(r: ImportKeyMaterialRequest) -> Self {
-        crate::import::ImportKeyMaterialRequest {
-            key_id: r.key_id,
-            import_token: r.import_token,
-            encrypted_key_material: r.encrypted_key_material,
-            expiration_model: r.expiration_model,
-            valid_to: r.valid_to,
-            import_type: r.import_type,
-            key_material_id: r.key_material_id,
-            key_material_description: r.key_material_description,
-        }
-    }
-}
-
-impl From<GetParametersForImportRequest> for crate::import::GetParametersForImportRequest {
-    fn from(r: GetParametersForImportRequest) -> Self {
-        crate::import::GetParametersForImportRequest {
-            key_id: r.key_id,
-            wrapping_algorithm: r.wrapping_algorithm,
-            wrapping_key_spec: r.wrapping_key_spec,
-        }
-    }
-}
-
-impl From<DeleteImportedKeyMaterialRequest> for crate::import::DeleteImportedKeyMaterialRequest {
-    fn from(r: DeleteImportedKeyMaterialRequest) -> Self {
-        crate::import::DeleteImportedKeyMaterialRequest {
-            key_id: r.key_id,
-            key_material_id: r.key_material_id,
-        }
     }
 }
 
