@@ -32,6 +32,7 @@ mod material;
 mod ops;
 mod pool;
 mod store;
+pub mod wire;
 
 /// What every module of the server uses.
 mod prelude {
@@ -44,6 +45,7 @@ mod prelude {
     pub(crate) use std::time::Duration as StdDuration;
 
     pub(crate) use crate::material::generate_material;
+    pub(crate) use crate::wire::{self, Operation, Request, Response};
     pub(crate) use aes_gcm::aead::{AeadInOut, KeyInit};
     pub(crate) use aes_gcm::{Aes256Gcm, Key as GcmKey, Nonce as GcmNonce, Tag as GcmTag};
     pub(crate) use getrandom::SysRng;
@@ -56,7 +58,6 @@ mod prelude {
     pub(crate) use kms_import::ImportService;
     pub(crate) use kms_import::KeyOperation;
     pub(crate) use kms_import::WrappingKeyPool;
-    pub(crate) use kms_import::wire::{self, Operation, Request, Response};
     pub(crate) use kms_import::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
     pub(crate) use kms_import::{CreateKeyParams, KeyRecord};
     pub(crate) use kms_import::{

@@ -383,12 +383,6 @@ impl Kms {
                     ))
                 })?)
             }
-            other => {
-                return Err(Error::UnsupportedOperation(format!(
-                    "Operation {} is not supported by this server.",
-                    other.operation()
-                )));
-            }
         })
     }
 
