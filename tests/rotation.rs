@@ -4,42 +4,19 @@
 //! `KeyRecord::import_material`; the unwrap path is tested elsewhere.
 
 use kms_import::CheckedMaterial;
+use kms_import::MAX_ON_DEMAND_ROTATIONS;
 use kms_import::MaterialImport;
+use kms_import::page::paginate;
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Error, Expiration, ExpirationModel, ImportState,
     ImportType, KeyContext, KeyMaterial, KeyMaterialEntry, KeyMaterialId, KeyMaterialState,
     KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
-};
-use kms_import::{
-    ImportService, MAX_ON_DEMAND_ROTATIONS, Page, SealingKey, SealingKeyId, SealingKeys,
 };
 use kms_import::{IncludeKeyMaterial, RotationType};
 use time::{Duration, OffsetDateTime};
 
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-
-/// One page of ListKeyRotations (all materials) through the service, as a caller gets it.
-fn page(
-    k: &KeyRecord,
-    limit: Option<u32>,
-    marker: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<Page<KeyMaterialEntry>, kms_import::Error> {
-    let context = KeyContext::new("aws", "us-east-1", "111122223333").unwrap();
-    let sealing = SealingKeys::new(SealingKey::from_bytes(
-        SealingKeyId::from_bytes([1; 8]),
-        [2; 32],
-    ));
-    ImportService::new(context, sealing).list_key_rotations(
-        k,
-        KEY_ID,
-        IncludeKeyMaterial::AllKeyMaterial,
-        limit,
-        marker,
-        now,
-    )
-}
 
 fn day(n: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap() + Duration::days(n)
@@ -498,7 +475,7 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
         k.material_by_id(&id(1)).unwrap().expiration(),
         Some(until(40))
     );
-    assert_eq!(k.valid_to(), Some(day(40)));
+    assert_eq!(k.valid_to(day(5)), Some(day(40)));
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     k.check_invariants().unwrap();
 }
@@ -577,8 +554,8 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     assert_eq!(err(k.check_usable(day(5))), pending_import());
     // DescribeKey: the current id survives; no model or date while material is missing.
     assert_eq!(k.current_key_material_id(), Some(id(2)));
-    assert_eq!(k.expiration_model(), None);
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.expiration_model(day(5)), None);
+    assert_eq!(k.valid_to(day(5)), None);
     let gone = k.material_by_id(&id(1)).unwrap();
     assert!(gone.material().is_none());
     assert_eq!(gone.import_state(), ImportState::PendingImport);
@@ -596,7 +573,7 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(6)),
         Some(ExpirationModel::KeyMaterialDoesNotExpire)
     );
     k.check_invariants().unwrap();
@@ -682,7 +659,7 @@ fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
     )
     .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
-    assert_eq!(k.valid_to(), Some(day(50)));
+    assert_eq!(k.valid_to(day(11)), Some(day(50)));
 }
 
 #[test]
@@ -701,24 +678,24 @@ fn valid_to_is_the_earliest_expiry_among_permanently_associated_materials() {
     )
     .unwrap();
     // Pending material does not count.
-    assert_eq!(k.valid_to(), Some(day(30)));
+    assert_eq!(k.valid_to(day(0)), Some(day(30)));
     k.rotate_key_on_demand(day(1)).unwrap();
-    assert_eq!(k.valid_to(), Some(day(20)));
+    assert_eq!(k.valid_to(day(1)), Some(day(20)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(1)),
         Some(ExpirationModel::KeyMaterialExpires)
     );
     // Expiry on the NON_CURRENT material alone still makes the key expire.
     import(&mut k, 2, None, 2);
-    assert_eq!(k.valid_to(), Some(day(30)));
+    assert_eq!(k.valid_to(day(2)), Some(day(30)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(2)),
         Some(ExpirationModel::KeyMaterialExpires)
     );
     import(&mut k, 1, None, 2);
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.valid_to(day(2)), None);
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(2)),
         Some(ExpirationModel::KeyMaterialDoesNotExpire)
     );
 }
@@ -919,7 +896,12 @@ fn listing_rotations_of_hmac_asymmetric_or_other_origin_keys_is_unsupported() {
 fn listing_pages_through_every_material_with_markers() {
     let mut k = rotated_key(1, &[2, 3, 4]);
     import(&mut k, 5, NEW, 9);
-    let first = page(&k, Some(2), None, day(9)).unwrap();
+    let marker_of = |e: &KeyMaterialEntry| e.key_material_id.to_string();
+    let list = |k: &KeyRecord| {
+        k.list_key_rotations(IncludeKeyMaterial::AllKeyMaterial, day(9))
+            .unwrap()
+    };
+    let first = paginate(list(&k), Some(2), None, marker_of).unwrap();
     assert_eq!(
         first
             .items
@@ -934,7 +916,7 @@ fn listing_pages_through_every_material_with_markers() {
 
     // A rotation between pages does not disturb the marker.
     k.rotate_key_on_demand(day(10)).unwrap();
-    let second = page(&k, Some(2), Some(&marker), day(10)).unwrap();
+    let second = paginate(list(&k), Some(2), Some(&marker), marker_of).unwrap();
     assert_eq!(
         summary(&second.items),
         vec![
@@ -942,18 +924,18 @@ fn listing_pages_through_every_material_with_markers() {
             (id(4), KeyMaterialState::NonCurrent)
         ]
     );
-    let third = page(&k, Some(2), second.next_marker.as_deref(), day(10)).unwrap();
+    let third = paginate(list(&k), Some(2), second.next_marker.as_deref(), marker_of).unwrap();
     assert_eq!(
         summary(&third.items),
         vec![(id(5), KeyMaterialState::Current)]
     );
     assert!(!third.truncated());
 
-    let e = page(&k, Some(2), Some(&id(9).to_string()), day(10)).unwrap_err();
+    let e = paginate(list(&k), Some(2), Some(&id(9).to_string()), marker_of).unwrap_err();
     assert_eq!(e.code(), "InvalidMarkerException");
 }
 
-#[cfg(feature = "wire")]
+#[cfg(feature = "serde")]
 #[test]
 fn list_page_converts_to_the_wire_response() {
     use kms_import::wire::ListKeyRotationsResponse;
@@ -965,7 +947,10 @@ fn list_page_converts_to_the_wire_response() {
         day(5),
     )
     .unwrap();
-    let page = page(&k, Some(2), None, day(5)).unwrap();
+    let list = k
+        .list_key_rotations(IncludeKeyMaterial::AllKeyMaterial, day(5))
+        .unwrap();
+    let page = paginate(list, Some(2), None, |e| e.key_material_id.to_string()).unwrap();
     let response = ListKeyRotationsResponse::from_page(KEY_ID, &page);
     let json: serde_json::Value = serde_json::to_value(&response).unwrap();
     assert_eq!(json["Truncated"], true);
@@ -992,23 +977,30 @@ fn list_page_converts_to_the_wire_response() {
 fn rotated_records_round_trip_and_older_records_still_load() {
     let mut k = rotated_key(1, &[2]);
     import(&mut k, 3, NEW, 5);
-    let json = serde_json::to_string(&k).unwrap();
-    let back: KeyRecord = serde_json::from_str(&json).unwrap();
+    let json = k.to_plaintext_json_insecure().unwrap();
+    let back = KeyRecord::from_plaintext_json_insecure(&json).unwrap();
     back.check_invariants().unwrap();
-    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    assert_eq!(*back.to_plaintext_json_insecure().unwrap(), *json);
     assert_eq!(back.materials()[1].rotation_date(), Some(day(1)));
     assert_eq!(back.on_demand_rotations(), 1);
 
-    // Records written before rotation existed lack the rotation members.
+    // Records written before rotation existed (unversioned form) lack the rotation members.
     let mut old = symmetric_key();
-    import(&mut old, 1, None, 0);
-    let mut value = serde_json::to_value(&old).unwrap();
-    for m in value["materials"].as_array_mut().unwrap() {
-        let m = m.as_object_mut().unwrap();
-        assert!(m.remove("rotation_date").is_some());
-        assert!(m.remove("rotation_type").is_some());
-    }
-    let loaded: KeyRecord = serde_json::from_value(value).unwrap();
-    loaded.check_invariants().unwrap();
+    let id = import(&mut old, 1, None, 0);
+    let unversioned = format!(
+        r#"{{"arn":"{ARN}","creation_date":"2026-05-28T20:26:40Z","key_state":"Enabled",
+        "origin":"EXTERNAL","key_spec":"SYMMETRIC_DEFAULT","key_usage":"ENCRYPT_DECRYPT",
+        "description":"","deletion_date":null,"materials":[{{"id":"{id}",
+        "material":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        "expiration":{{"model":"KEY_MATERIAL_DOES_NOT_EXPIRE"}},"material_state":"CURRENT",
+        "description":null}}],"revision":{}}}"#,
+        old.revision()
+    );
+    let loaded = KeyRecord::from_plaintext_json_insecure(&unversioned).unwrap();
     assert_eq!(loaded.materials()[0].rotation_date(), None);
+    assert_eq!(loaded.materials()[0].id(), id);
+    assert_eq!(
+        *loaded.to_plaintext_json_insecure().unwrap(),
+        *old.to_plaintext_json_insecure().unwrap()
+    );
 }

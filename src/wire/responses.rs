@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use super::codec::{blob, timestamp, timestamp_opt};
 use crate::material::KeyMaterialId;
 use crate::names::{ExpirationModel, ImportState, KeyMaterialState, RotationType};
-use crate::rotation::{KeyMaterialEntry, Page};
+use crate::page::Page;
+use crate::record::KeyMaterialEntry;
 
 /// GetParametersForImport output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

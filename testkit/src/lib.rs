@@ -61,6 +61,7 @@ pub fn issue_token(
     };
     service
         .get_parameters_for_import(&mut record, &request, &mut pool, now, rng)
+        .into_result()
         .expect("GetParametersForImport")
         .import_token
 }
