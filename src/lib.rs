@@ -105,10 +105,7 @@ pub use import::{
     ImportKeyMaterialResponse, ImportService, IssuedKeyCacheStats, usable_material,
     usable_material_by_id,
 };
-pub use key_id::{
-    AccountId, AliasArn, AliasName, KeyArn, KeyContext, KeyId, KeyIdentifier, Partition, Region,
-    ResolvedKeyRef,
-};
+pub use key_id::{AccountId, KeyArn, KeyContext, KeyId, Partition, Region};
 pub use material::{
     CheckedMaterial, KeyMaterial, KeyMaterialId, SymmetricKey, ValidatedMaterial, validate_material,
 };

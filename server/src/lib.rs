@@ -30,6 +30,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alias;
 mod answers;
 pub mod args;
 mod envelope;
@@ -55,6 +56,7 @@ mod prelude {
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
     pub(crate) use std::time::Duration as StdDuration;
 
+    pub(crate) use crate::alias::{AliasContext, AliasName, KeyIdentifier, ResolvedKeyRef};
     pub(crate) use crate::material::generate_material;
     pub(crate) use crate::wire::{self, Operation, Request, Response};
     pub(crate) use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -69,7 +71,6 @@ mod prelude {
     pub(crate) use kms_import::ImportService;
     pub(crate) use kms_import::KeyOperation;
     pub(crate) use kms_import::WrappingKeyPool;
-    pub(crate) use kms_import::{AliasName, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef};
     pub(crate) use kms_import::{CreateKeyParams, KeyRecord};
     pub(crate) use kms_import::{
         EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
@@ -78,6 +79,7 @@ mod prelude {
         Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
         WrappingKeySpec, validate_material,
     };
+    pub(crate) use kms_import::{KeyContext, KeyId};
     pub(crate) use kms_import::{SealingKey, SealingKeys};
     pub(crate) use kms_import::{WrappingPrivateKey, check_compatible};
     pub(crate) use rand_core::{CryptoRng, UnwrapErr};
