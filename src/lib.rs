@@ -107,7 +107,8 @@ pub use import::{
 };
 pub use key_id::{AccountId, KeyArn, KeyContext, KeyId, Partition, Region};
 pub use material::{
-    CheckedMaterial, KeyMaterial, KeyMaterialId, SymmetricKey, ValidatedMaterial, validate_material,
+    CheckedMaterial, CommitmentKey, CommitmentKeys, KeyMaterial, KeyMaterialId, MaterialCommitment,
+    SymmetricKey, ValidatedMaterial, validate_material,
 };
 pub use names::{
     AwsName, EncryptionAlgorithmSpec, ExpirationModel, ImportState, ImportType, IncludeKeyMaterial,
@@ -128,8 +129,8 @@ pub use state::{DisabledImportPolicy, KeyOperation};
 pub use store::MemoryStore;
 pub use store::{Applied, RecordStore, UpdateError, update};
 pub use token::{
-    ImportToken, PARAMETERS_VALIDITY, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId,
-    UsedTokens,
+    ImportToken, MAX_CLOCK_SKEW, PARAMETERS_VALIDITY, SealingKey, SealingKeyId, SealingKeys,
+    TokenClaims, TokenId, UsedTokens,
 };
 pub use wrap::{
     UnwrappingKey, WrapPolicy, WrappingPrivateKey, WrappingPublicKey, check_compatible,

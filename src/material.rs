@@ -12,11 +12,15 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
 
+mod commitment;
 mod der_strict;
+pub(crate) mod description;
 mod ecc_key;
 mod rsa_key;
 mod validated;
 
+pub use commitment::{CommitmentKey, CommitmentKeys, MaterialCommitment};
+pub(crate) use description::check_material_description;
 pub use validated::{SymmetricKey, ValidatedMaterial, validate_material};
 
 /// Imported key material (raw symmetric or HMAC bytes, or a PKCS#8 DER private key).
@@ -79,6 +83,14 @@ impl CheckedMaterial {
     pub fn check(spec: crate::names::KeySpec, material: KeyMaterial) -> Result<Self, Error> {
         validate_material(spec, &material)?;
         Ok(CheckedMaterial { spec, material })
+    }
+
+    /// `material`, which `validated` proves valid: what [`validate_material`] returned for it.
+    pub(crate) fn from_validated(validated: &ValidatedMaterial, material: KeyMaterial) -> Self {
+        CheckedMaterial {
+            spec: validated.key_spec(),
+            material,
+        }
     }
 
     /// The key spec the material was checked for.

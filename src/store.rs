@@ -64,6 +64,14 @@ impl<T> Applied<T> {
         }
     }
 
+    /// Maps the answer, keeping `changed`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Applied<U> {
+        Applied {
+            result: self.result.map(f),
+            changed: self.changed,
+        }
+    }
+
     /// The operation's answer, once the caller has looked at [`Applied::changed`].
     pub fn into_result(self) -> Result<T, Error> {
         self.result

@@ -171,17 +171,30 @@ fn every_import_operation_says_whether_it_changed_the_record() {
 }
 
 #[test]
-fn applied_tracks_record_operations_too() {
+fn record_operations_say_whether_they_changed_the_record() {
     let mut record = create();
-    let failed = Applied::track(&mut record, |r| r.enable(t0()));
+    let failed = record.enable(t0());
     assert_eq!(
         failed.result.unwrap_err().code(),
         "KMSInvalidStateException"
     );
     assert!(!failed.changed);
-    let scheduled = Applied::track(&mut record, |r| r.schedule_deletion(t0(), Some(7)));
+    let scheduled = record.schedule_deletion(t0(), Some(7));
     assert!(scheduled.changed);
     assert_eq!(scheduled.into_result(), Ok(t0() + Duration::days(7)));
+    let again = record.schedule_deletion(t0(), Some(7));
+    assert!(!again.changed);
+    assert_eq!(again.result.unwrap_err().code(), "KMSInvalidStateException");
+    let cancelled = record.cancel_deletion(t0());
+    assert!(cancelled.changed && cancelled.result.is_ok());
+    let deleted = record.delete_material(None, t0());
+    assert_eq!(deleted.result, Ok(None));
+    assert!(!deleted.changed);
+    let rotated = record.rotate_key_on_demand(t0());
+    assert!(rotated.result.is_err() && !rotated.changed);
+    // Applied::track wraps any other step the same way.
+    let tracked = Applied::track(&mut record, |r| Ok(r.expire_materials(t0())));
+    assert!(!tracked.changed);
 }
 
 fn storage_keys() -> StorageKeys {
@@ -203,8 +216,8 @@ fn memory_store_compares_and_swaps_on_the_revision() {
 
     let mut a = store.get(&key_id()).unwrap().unwrap();
     let mut b = store.get(&key_id()).unwrap().unwrap();
-    a.schedule_deletion(t0(), Some(7)).unwrap();
-    b.schedule_deletion(t0(), Some(30)).unwrap();
+    a.schedule_deletion(t0(), Some(7)).result.unwrap();
+    b.schedule_deletion(t0(), Some(30)).result.unwrap();
     assert_eq!(store.insert_if_revision(&a, Some(0), &mut rng), Ok(true));
     // b was loaded at revision 0 too: its write loses and stores nothing.
     assert_eq!(store.insert_if_revision(&b, Some(0), &mut rng), Ok(false));
@@ -248,7 +261,7 @@ fn memory_store_holds_only_sealed_records() {
     assert_eq!(&store.sealed(&key_id()).unwrap()[1..9], old_id.as_bytes());
     let mut loaded = store.get(&key_id()).unwrap().unwrap();
     let revision = loaded.revision();
-    loaded.disable(t0()).unwrap();
+    loaded.disable(t0()).result.unwrap();
     assert!(
         store
             .insert_if_revision(&loaded, Some(revision), &mut w.rng)
@@ -281,12 +294,19 @@ impl RecordStore for Racing {
             self.races -= 1;
             let mut other = self.inner.get(&record.key_id()).unwrap().unwrap();
             let loaded = other.revision();
-            other
-                .cancel_deletion(t0())
-                .or_else(|_| other.schedule_deletion(t0(), Some(30)).map(|_| ()))?;
+            toggle(&mut other, 30).result?;
             assert!(self.inner.insert_if_revision(&other, Some(loaded), rng)?);
         }
         self.inner.insert_if_revision(record, expected, rng)
+    }
+}
+
+/// Cancels a scheduled deletion, or schedules one `days` ahead.
+fn toggle(record: &mut KeyRecord, days: u32) -> Applied<()> {
+    if record.key_state() == KeyState::PendingDeletion {
+        record.cancel_deletion(t0())
+    } else {
+        record.schedule_deletion(t0(), Some(days)).map(|_| ())
     }
 }
 
@@ -294,7 +314,7 @@ fn racing(races: usize) -> Racing {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let mut inner = MemoryStore::new(storage_keys());
     let mut record = create();
-    record.schedule_deletion(t0(), Some(7)).unwrap();
+    record.schedule_deletion(t0(), Some(7)).result.unwrap();
     inner.insert_if_revision(&record, None, &mut rng).unwrap();
     Racing { inner, races }
 }
@@ -306,13 +326,7 @@ fn update_reloads_and_retries_after_a_lost_race() {
     let mut calls = 0;
     let applied = update(&mut store, &key_id(), 3, &mut rng, |record, _| {
         calls += 1;
-        Applied::track(record, |r| {
-            if r.key_state() == KeyState::PendingDeletion {
-                r.cancel_deletion(t0())
-            } else {
-                r.schedule_deletion(t0(), Some(7)).map(|_| ())
-            }
-        })
+        toggle(record, 7)
     })
     .unwrap();
     assert_eq!(calls, 3);
@@ -328,10 +342,7 @@ fn update_gives_up_after_its_attempts() {
     let mut store = racing(5);
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let e = update(&mut store, &key_id(), 2, &mut rng, |record, _| {
-        Applied::track(record, |r| {
-            r.cancel_deletion(t0())
-                .or_else(|_| r.schedule_deletion(t0(), None).map(|_| ()))
-        })
+        toggle(record, 7)
     })
     .unwrap_err();
     assert_eq!(
@@ -349,7 +360,7 @@ fn update_writes_nothing_when_nothing_changed() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let before = store.inner.revision(&key_id());
     let applied = update(&mut store, &key_id(), 3, &mut rng, |record, _| {
-        Applied::track(record, |r| r.enable(t0()))
+        record.enable(t0())
     })
     .unwrap();
     assert_eq!(
@@ -363,7 +374,7 @@ fn update_writes_nothing_when_nothing_changed() {
 
     let missing: KeyId = "0000abcd-12ab-34cd-56ef-1234567890ab".parse().unwrap();
     let e = update(&mut store, &missing, 3, &mut rng, |record, _| {
-        Applied::track(record, |r| r.enable(t0()))
+        record.enable(t0())
     })
     .unwrap_err();
     assert_eq!(e, UpdateError::NotFound(missing));

@@ -90,8 +90,6 @@ mod prelude {
 
     /// Requests with a larger body are refused before they are parsed.
     pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
-    /// ListKeys / ListAliases page size when the request names none.
-    pub(crate) const DEFAULT_PAGE: usize = 100;
 
     pub(crate) use crate::answers::*;
     pub(crate) use crate::args::Args;
@@ -124,6 +122,8 @@ pub(crate) fn now() -> OffsetDateTime {
 ///
 /// Prints `listening on http://ADDR` on stdout once it accepts connections.
 pub async fn run(args: Args) -> Result<(), String> {
+    let mut signals =
+        Signals::register().map_err(|e| format!("cannot watch for SIGTERM and SIGINT: {e}"))?;
     let ctx = KeyContext::new("aws", &args.region, &args.account).map_err(|e| {
         format!(
             "--region/--account: {} (give a region such as us-east-1 and a 12-digit account)",
@@ -193,7 +193,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     tracing::info!(%addr, max_connections = cap, "listening");
 
-    let shutdown = shutdown_signal();
+    let shutdown = signals.recv();
     tokio::pin!(shutdown);
     let mut cap_warned: Option<std::time::Instant> = None;
     'serve: loop {

@@ -11,7 +11,8 @@
 //! Every method that depends on time takes `now` and first applies the expiry that is due, so a
 //! record never acts on expired material. Every change bumps [`KeyRecord::revision`], so that
 //! an embedder can store records with compare-and-swap; a call that changes nothing leaves it
-//! alone.
+//! alone. The operations (enable, disable, deletion, material deletion, rotation) return an
+//! [`Applied`](crate::store::Applied) that says whether the record changed, failures included.
 //!
 //! A record holds key material, so it is stored only sealed under a storage key: with the
 //! `serde` feature, `KeyRecord::seal` and `KeyRecord::open_sealed` (format in

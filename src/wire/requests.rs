@@ -32,15 +32,6 @@ pub struct ListKeyRotationsRequest {
     pub marker: Option<String>,
 }
 
-/// `[a-zA-Z0-9:/_\s.-]` with `\s` as Java defines it.
-fn is_description_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            ':' | '/' | '_' | '.' | '-' | ' ' | '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r'
-        )
-}
-
 impl RotateKeyOnDemandRequest {
     pub(crate) fn read(m: &Members) -> Result<Self, Error> {
         Ok(RotateKeyOnDemandRequest {
@@ -78,8 +69,8 @@ impl ImportKeyMaterialRequest {
             "KeyMaterialDescription",
             0,
             256,
-            is_description_char,
-            "^[a-zA-Z0-9:/_\\s.-]+$",
+            crate::material::description::is_material_description_char,
+            crate::material::description::MATERIAL_DESCRIPTION_PATTERN,
             true,
         )?;
         let key_material_id = m.key_material_id("KeyMaterialId")?;
