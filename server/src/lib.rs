@@ -33,6 +33,7 @@
 pub mod alias;
 mod answers;
 pub mod args;
+pub mod crypto;
 mod envelope;
 mod generated;
 mod http;
@@ -57,6 +58,7 @@ mod prelude {
     pub(crate) use std::time::Duration as StdDuration;
 
     pub(crate) use crate::alias::{AliasContext, AliasName, KeyIdentifier, ResolvedKeyRef};
+    pub(crate) use crate::crypto::MaterialCrypto;
     pub(crate) use crate::material::generate_material;
     pub(crate) use crate::wire::{self, Operation, Request, Response};
     pub(crate) use aes_gcm::aead::{AeadInOut, KeyInit};
