@@ -543,7 +543,11 @@ impl KeyContext {
     /// three import operations, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
     /// RotateKeyOnDemand and ListKeyRotations.
     ///
-    /// Errors, beyond those of [`KeyIdentifier::parse`]:
+    /// Errors:
+    /// - empty or longer than 2048 characters: `ValidationException` in AWS's length wording;
+    /// - starts with `arn:` but is not a well-formed KMS key ARN: `InvalidArnException`
+    ///   `Invalid arn <input>`;
+    /// - anything else that is not a key id: `NotFoundException` `Invalid keyId '<input>'`;
     /// - an alias name: `NotFoundException` `Invalid keyId '<input>'`;
     /// - an alias ARN: `InvalidArnException` `Invalid arn <input>`;
     /// - a key ARN of another partition, Region or account: `NotFoundException`

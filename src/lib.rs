@@ -111,9 +111,9 @@ pub use material::{
     SymmetricKey, ValidatedMaterial, validate_material,
 };
 pub use names::{
-    AwsName, EncryptionAlgorithmSpec, ExpirationModel, ImportState, ImportType, IncludeKeyMaterial,
-    KeyManager, KeyMaterialState, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, MessageType,
-    Origin, RotationType, SigningAlgorithmSpec, WrappingAlgorithm, WrappingKeySpec,
+    AwsName, ExpirationModel, ImportState, ImportType, IncludeKeyMaterial, KeyManager,
+    KeyMaterialState, KeySpec, KeyState, KeyUsage, Origin, RotationType, WrappingAlgorithm,
+    WrappingKeySpec,
 };
 pub use pool::{GenerateInline, WrappingKeyPool, WrappingKeySource};
 pub use rand_core;

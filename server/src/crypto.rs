@@ -7,10 +7,9 @@
 //! whether the key's *usage* allows the operation is checked by the operations.
 
 use hmac::{Hmac, KeyInit, Mac};
-use kms_import::{
-    EncryptionAlgorithmSpec, Error, KeySpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
-    ValidatedMaterial,
-};
+use kms_import::{Error, KeySpec, ValidatedMaterial};
+
+use crate::names::{EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use rand_core::CryptoRng;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;

@@ -39,6 +39,7 @@ mod generated;
 mod http;
 pub mod logging;
 mod material;
+pub mod names;
 mod ops;
 mod pool;
 mod quota;
@@ -60,6 +61,9 @@ mod prelude {
     pub(crate) use crate::alias::{AliasContext, AliasName, KeyIdentifier, ResolvedKeyRef};
     pub(crate) use crate::crypto::MaterialCrypto;
     pub(crate) use crate::material::generate_material;
+    pub(crate) use crate::names::{
+        EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
+    };
     pub(crate) use crate::wire::{self, Operation, Request, Response};
     pub(crate) use aes_gcm::aead::{AeadInOut, KeyInit};
     pub(crate) use aes_gcm::{Aes256Gcm, Key as GcmKey, Nonce as GcmNonce, Tag as GcmTag};
@@ -74,9 +78,6 @@ mod prelude {
     pub(crate) use kms_import::KeyOperation;
     pub(crate) use kms_import::WrappingKeyPool;
     pub(crate) use kms_import::{CreateKeyParams, KeyRecord};
-    pub(crate) use kms_import::{
-        EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
-    };
     pub(crate) use kms_import::{
         Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
         WrappingKeySpec, validate_material,

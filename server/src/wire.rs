@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::names::{EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use base64ct::{Base64, Encoding};
 use kms_import::wire::{self as import_wire, Members, blob, required, timestamp, timestamp_opt};
 use kms_import::{
     DeleteImportedKeyMaterialRequest, Error, ExpirationModel, GetParametersForImportRequest,
     ImportKeyMaterialRequest, KeyManager, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin,
 };
-use kms_import::{EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use zeroize::{ZeroizeOnDrop, Zeroizing};

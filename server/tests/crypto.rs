@@ -5,9 +5,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use kms_import::{EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use kms_import::{Error, KeyMaterial, KeySpec, ValidatedMaterial, validate_material};
 use kms_import_server::crypto::MaterialCrypto;
+use kms_import_server::names::{
+    EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sha2::{Digest, Sha256, Sha384, Sha512};

@@ -4,12 +4,12 @@
 
 use base64ct::{Base64, Encoding};
 use kms_import::{
-    EncryptionAlgorithmSpec, ImportState, IncludeKeyMaterial, KeyManager, KeyMaterialState,
-    MacAlgorithmSpec, MessageType, RotationType, SigningAlgorithmSpec,
-};
-use kms_import::{
     Error, ExpirationModel, ImportType, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin,
     WrappingAlgorithm, WrappingKeySpec,
+};
+use kms_import::{ImportState, IncludeKeyMaterial, KeyManager, KeyMaterialState, RotationType};
+use kms_import_server::names::{
+    EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
 };
 use kms_import_server::wire::{self, *};
 use proptest::prelude::*;
