@@ -79,6 +79,10 @@ impl<T> Applied<T> {
 }
 
 /// A store of key records with compare-and-swap on the revision: what [`update`] needs.
+///
+/// A shared store implements it on a handle whose methods each take the lock (or run one
+/// short transaction) themselves: [`update`] calls them between operations and never holds
+/// anything across one.
 pub trait RecordStore {
     /// The store's own failure (I/O, a record that does not load, …).
     type Error;

@@ -379,3 +379,77 @@ fn update_writes_nothing_when_nothing_changed() {
     .unwrap_err();
     assert_eq!(e, UpdateError::NotFound(missing));
 }
+
+/// Two service instances share one store and nothing else but their keys: the instance that
+/// issued the token is not the one that imports, and a write based on a stale load loses its
+/// compare-and-swap instead of undoing the import.
+#[test]
+fn two_instances_share_one_store_through_compare_and_swap() {
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let sealing = SealingKeys::new(SealingKey::generate(&mut rng));
+    let a = ImportService::new(context(), sealing.clone());
+    let b = ImportService::new(context(), sealing);
+    let mut store = MemoryStore::new(storage_keys());
+    store.insert_if_revision(&create(), None, &mut rng).unwrap();
+
+    // Instance A issues the parameters; nothing was due, so nothing is written.
+    let request = GetParametersForImportRequest {
+        key_id: KEY_ID.to_owned(),
+        wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+        wrapping_key_spec: WrappingKeySpec::Rsa2048,
+    };
+    let mut source = Some(fixture_key());
+    let params = update(&mut store, &key_id(), 3, &mut rng, |record, rng| {
+        a.get_parameters_for_import(record, &request, &mut source, t0(), rng)
+    })
+    .unwrap();
+    assert!(!params.changed);
+    assert_eq!(store.revision(&key_id()), Some(0));
+    let params = params.result.unwrap();
+
+    // A loads the record for a DisableKey of its own, but is slow to write it back.
+    let mut stale = store.get(&key_id()).unwrap().unwrap();
+    let stale_revision = stale.revision();
+
+    // Instance B imports with A's token.
+    let wrapped = WrappingPublicKey::from_spki_der(&params.public_key)
+        .unwrap()
+        .wrap(
+            WrappingAlgorithm::RsaesOaepSha256,
+            &[0x42; 32],
+            &WrapPolicy::default(),
+            &mut rng,
+        )
+        .unwrap();
+    let import = ImportKeyMaterialRequest::new(KEY_ID, params.import_token.into_bytes(), wrapped)
+        .expires_at(t0() + Duration::days(1));
+    let imported = update(&mut store, &key_id(), 3, &mut rng, |record, rng| {
+        b.import_key_material(record, &import, t0(), rng)
+    })
+    .unwrap();
+    assert!(imported.changed && imported.result.is_ok());
+
+    // A's write, based on the revision it loaded before the import, loses.
+    let refused = stale.schedule_deletion(t0(), Some(7));
+    assert!(refused.changed);
+    assert_eq!(
+        store.insert_if_revision(&stale, Some(stale_revision), &mut rng),
+        Ok(false)
+    );
+    // Through the retry helper it reloads and applies on top of the import.
+    let disabled = update(&mut store, &key_id(), 3, &mut rng, |record, _| {
+        record.disable(t0())
+    })
+    .unwrap();
+    assert!(disabled.changed && disabled.result.is_ok());
+    let stored = store.get(&key_id()).unwrap().unwrap();
+    assert_eq!(stored.key_state(), KeyState::Disabled);
+    assert!(stored.current_material().unwrap().material().is_some());
+    // The used token is in the stored ledger: a replay through either instance is refused.
+    let replay = update(&mut store, &key_id(), 3, &mut rng, |record, rng| {
+        a.import_key_material(record, &import, t0(), rng)
+    })
+    .unwrap();
+    assert_eq!(replay.result.unwrap_err(), Error::InvalidImportToken);
+    assert!(!replay.changed);
+}

@@ -38,9 +38,10 @@ use rsa::{Oaep, RsaPublicKey};
     about = "Bounded loopback load for kms-import-server"
 )]
 struct Options {
-    /// Server address; only loopback addresses are accepted.
+    /// Server address; only loopback addresses are accepted. Give it twice or more to load
+    /// several instances of one deployment: each client sends its requests to them in turn.
     #[arg(long, default_value = "127.0.0.1:4599")]
-    addr: String,
+    addr: Vec<String>,
     /// describe, encrypt, import, describe-under-import or create-keys.
     #[arg(long, default_value = "describe")]
     scenario: String,
@@ -68,18 +69,39 @@ struct Options {
     server_pid: Option<u32>,
 }
 
-/// One keep-alive connection speaking AWS JSON 1.1.
+/// Keep-alive connections speaking AWS JSON 1.1, one per server address; each request goes
+/// to the next address in turn.
 struct Client {
+    addrs: Vec<SocketAddr>,
+    readers: Vec<Option<BufReader<TcpStream>>>,
+    next: usize,
     addr: SocketAddr,
     reader: Option<BufReader<TcpStream>>,
 }
 
 impl Client {
-    fn new(addr: SocketAddr) -> Client {
-        Client { addr, reader: None }
+    fn new(addrs: &[SocketAddr]) -> Client {
+        Client {
+            addrs: addrs.to_vec(),
+            readers: addrs.iter().map(|_| None).collect(),
+            next: 0,
+            addr: addrs[0],
+            reader: None,
+        }
     }
 
     fn call(&mut self, operation: &str, body: &str) -> Result<(u16, String), String> {
+        // Park the current connection, take the next address's.
+        let i = self.next % self.addrs.len();
+        self.next = self.next.wrapping_add(1);
+        self.addr = self.addrs[i];
+        self.reader = self.readers[i].take();
+        let answer = self.call_current(operation, body);
+        self.readers[i] = self.reader.take();
+        answer
+    }
+
+    fn call_current(&mut self, operation: &str, body: &str) -> Result<(u16, String), String> {
         // A connection the server closed (idle timeout, shutdown) is reopened once.
         match self.try_call(operation, body) {
             Ok(answer) => Ok(answer),
@@ -364,7 +386,12 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(o: Options) -> Result<(), String> {
-    let addr = loopback_only(&o.addr)?;
+    let addrs = o
+        .addr
+        .iter()
+        .map(|a| loopback_only(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let addrs: &'static [SocketAddr] = Box::leak(addrs.into_boxed_slice());
     let scenario = o.scenario.as_str();
     if ![
         "describe",
@@ -377,7 +404,7 @@ fn run(o: Options) -> Result<(), String> {
     {
         return Err(format!("unknown --scenario {scenario}"));
     }
-    let mut setup = Client::new(addr);
+    let mut setup = Client::new(addrs);
     let key = match scenario {
         "describe" | "encrypt" | "describe-under-import" => {
             Some(create_key(&mut setup, "AWS_KMS")?)
@@ -399,7 +426,7 @@ fn run(o: Options) -> Result<(), String> {
                 let budget = Arc::clone(&budget);
                 let spec = o.wrapping_key_spec.clone();
                 std::thread::spawn(move || {
-                    let mut c = Client::new(addr);
+                    let mut c = Client::new(addrs);
                     let mut s = Samples::default();
                     let mut flows = 0u64;
                     while !budget.stop.load(Ordering::Relaxed) && Instant::now() < budget.until {
@@ -428,7 +455,7 @@ fn run(o: Options) -> Result<(), String> {
                 o.warmup
             };
             std::thread::spawn(move || {
-                let mut c = Client::new(addr);
+                let mut c = Client::new(addrs);
                 let mut s = Samples::default();
                 let key = key.unwrap_or_default();
                 let describe = format!(r#"{{"KeyId":"{key}"}}"#);
@@ -490,7 +517,7 @@ fn run(o: Options) -> Result<(), String> {
     }
 
     println!(
-        "scenario {scenario}, {} clients, {:.1} s, loopback {addr}",
+        "scenario {scenario}, {} clients, {:.1} s, loopback {addrs:?}",
         o.concurrency,
         elapsed.as_secs_f64()
     );

@@ -180,7 +180,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    let cap = connection_cap(args.max_connections, open_file_limit());
+    let cap = connection_cap(args.max_connections, open_file_limit(), open_files());
     if cap < usize::try_from(args.max_connections).unwrap_or(usize::MAX) {
         tracing::warn!(
             cap,
