@@ -2,18 +2,18 @@
 //! the in-memory reference store with compare-and-swap on the revision, and the retry helper
 //! that reloads and operates again after a lost race.
 
-use kms_import::import::{
-    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
-    ImportService,
-};
 use kms_import::rand_core::{CryptoRng, SeedableRng};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use kms_import::{
     Applied, CreateKeyParams, Error, KeyContext, KeyId, KeyRecord, KeySpec, KeyState, MemoryStore,
     Origin, RecordStore, StorageKey, StorageKeys, UpdateError, WrappingAlgorithm, WrappingKeySpec,
     update,
 };
+use kms_import::{
+    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+    ImportService,
+};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
