@@ -31,7 +31,11 @@ mod http;
 mod material;
 mod ops;
 mod pool;
+mod secrets;
 mod store;
+
+pub use secrets::generate_file as generate_secrets_file;
+pub use store::StoreSpec;
 
 /// What every module of the server uses.
 mod prelude {
@@ -113,8 +117,29 @@ pub async fn run(args: Args) -> Result<(), String> {
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
     });
-    let mut rng: OsRng = UnwrapErr(SysRng);
-    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &mut rng));
+    let secrets = match &args.secrets {
+        Some(path) => secrets::Secrets::load(path)?,
+        None if args.store.is_durable() => {
+            return Err(format!(
+                "a durable store needs the service secrets: {}",
+                secrets::how_to_make_one()
+            ));
+        }
+        // In memory, secrets live as long as the keys they protect.
+        None => secrets::Secrets::generate(&mut UnwrapErr(SysRng)),
+    };
+    let spec = args.store.clone();
+    let backend = tokio::task::spawn_blocking(move || store::open_backend(&spec))
+        .await
+        .map_err(|_| "opening the store failed".to_owned())??;
+    let limits = Limits {
+        keys: args.max_keys,
+        aliases: args.max_aliases,
+        aliases_per_key: args.max_aliases_per_key,
+        tokens: args.max_outstanding_tokens,
+    };
+    let store = Store::new(backend, secrets.storage.clone(), &args.account, limits);
+    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), secrets.sealing.clone(), store));
 
     let refill = Arc::clone(&pool);
     let refiller = std::thread::spawn(move || refill.refill_forever());

@@ -4,10 +4,22 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kms_import_server::args::Args;
+use kms_import_server::args::{Args, Command, KeysCommand};
 
 fn main() -> ExitCode {
     let args = <Args as clap::Parser>::parse();
+    if let Some(Command::Keys(KeysCommand::Generate { out })) = &args.command {
+        return match kms_import_server::generate_secrets_file(out) {
+            Ok(()) => {
+                println!("wrote {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -5,8 +5,21 @@ use crate::prelude::*;
 pub(crate) struct Kms {
     pub(crate) ctx: KeyContext,
     pub(crate) import: ImportService,
-    pub(crate) store: Mutex<Store>,
+    pub(crate) store: Store,
     pub(crate) pool: Arc<Pool>,
+}
+
+/// How often an operation reloads and redoes its work after losing a compare-and-swap before
+/// it gives up with KMSInternalException (only a key changed this often by others loses).
+pub(crate) const CAS_ATTEMPTS: usize = 32;
+
+/// The largest page ListKeys and ListAliases return (AWS's bound on `Limit`).
+pub(crate) const MAX_PAGE: usize = 1000;
+
+/// The digest an outstanding import token is tracked by.
+pub(crate) fn token_digest(token: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token).into()
 }
 
 pub(crate) fn encryption_algorithms(spec: KeySpec) -> Vec<EncryptionAlgorithmSpec> {
@@ -151,32 +164,17 @@ impl Key {
     }
 }
 
-pub(crate) fn page<T>(
-    items: Vec<T>,
-    limit: Option<u32>,
-    marker: Option<&str>,
-    name: impl Fn(&T) -> String,
-) -> Result<(Vec<T>, Option<String>), Error> {
-    let limit = limit.map_or(DEFAULT_PAGE, |l| l as usize);
-    let start = match marker {
-        None => 0,
-        Some(m) => items
-            .iter()
-            .position(|item| name(item) == m)
-            .ok_or_else(|| Error::Validation("Invalid marker.".to_owned()))?,
-    };
-    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-    let next = rest.get(limit).map(&name);
-    rest.truncate(limit);
-    Ok((rest, next))
+/// The page size a request asks for: 1 to 1000, 100 when it names none.
+pub(crate) fn page_size(limit: Option<u32>) -> usize {
+    limit.map_or(DEFAULT_PAGE, |l| (l as usize).clamp(1, MAX_PAGE))
 }
 
 impl Kms {
-    pub(crate) fn new(ctx: KeyContext, pool: Arc<Pool>, rng: &mut OsRng) -> Kms {
+    pub(crate) fn new(ctx: KeyContext, pool: Arc<Pool>, sealing: SealingKeys, store: Store) -> Kms {
         Kms {
-            import: ImportService::new(ctx.clone(), SealingKeys::new(SealingKey::generate(rng))),
+            import: ImportService::new(ctx.clone(), sealing),
             ctx,
-            store: Mutex::new(Store::default()),
+            store,
             pool,
         }
     }
@@ -215,6 +213,7 @@ impl Kms {
                     self.import
                         .import_key_material(&mut k.record, &r, now, &mut rng)
                 })?;
+                self.token_used(&r.import_token);
                 Response::ImportKeyMaterial(out.into())
             }
             Request::DeleteImportedKeyMaterial(r) => {
@@ -353,8 +352,12 @@ impl Kms {
             }
             Request::DeleteAlias(r) => {
                 let name: AliasName = r.alias_name.parse()?;
-                let mut store = lock(&self.store);
-                if store.aliases.remove(&name).is_none() {
+                if !self
+                    .store
+                    .backend()
+                    .delete_alias(self.store.account(), name.as_str())
+                    .map_err(store_failure)?
+                {
                     return Err(self.ctx.alias_not_found(&name));
                 }
                 Response::DeleteAlias
@@ -399,39 +402,57 @@ impl Kms {
     }
 
     /// Resolves any identifier form (key id, key ARN, alias name, alias ARN) to a key id.
-    pub(crate) fn resolve_any(&self, store: &Store, input: &str) -> Result<KeyId, Error> {
+    pub(crate) fn resolve_any(&self, input: &str) -> Result<KeyId, Error> {
         match self.ctx.resolve_any(input)? {
             ResolvedKeyRef::Key(id) => Ok(id),
-            ResolvedKeyRef::Alias(alias) => store
-                .aliases
-                .get(&alias)
-                .map(|a| a.target)
-                .ok_or_else(|| self.ctx.alias_not_found(&alias)),
+            ResolvedKeyRef::Alias(alias) => {
+                let row = self
+                    .store
+                    .backend()
+                    .get_alias(self.store.account(), alias.as_str())
+                    .map_err(store_failure)?
+                    .ok_or_else(|| self.ctx.alias_not_found(&alias))?;
+                KeyId::from_str(&row.target).map_err(|_| Error::Internal)
+            }
         }
     }
 
-    pub(crate) fn key_in<'s>(
-        &self,
-        store: &'s mut Store,
-        id: &KeyId,
-        now: OffsetDateTime,
-    ) -> Result<&'s mut Key, Error> {
-        let key = store
-            .keys
-            .get_mut(id)
+    /// The key as stored, with the expiry due at `now` applied (in memory: the sweep or the
+    /// next write stores it).
+    pub(crate) fn read_key(&self, id: &KeyId, now: OffsetDateTime) -> Result<Key, Error> {
+        let (mut key, _) = self
+            .store
+            .load(id)?
             .ok_or_else(|| self.ctx.key_not_found(id))?;
         key.record.expire_materials(now);
         Ok(key)
     }
 
+    /// Runs `f` on the key and stores what it changed with compare-and-swap on the revision
+    /// it loaded. No lock is held while `f` runs (it may do an RSA private operation); when
+    /// another writer got there first, `f` runs again on a fresh read, so no update is lost
+    /// or applied twice. `f`'s answer is the answer of the attempt whose write won (or of the
+    /// attempt that changed nothing).
     pub(crate) fn with_key_id<T>(
         &self,
         id: &KeyId,
         now: OffsetDateTime,
-        f: impl FnOnce(&mut Key) -> Result<T, Error>,
+        mut f: impl FnMut(&mut Key) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut store = lock(&self.store);
-        f(self.key_in(&mut store, id, now)?)
+        let mut rng: OsRng = UnwrapErr(SysRng);
+        for _ in 0..CAS_ATTEMPTS {
+            let (mut key, stored) = self
+                .store
+                .load(id)?
+                .ok_or_else(|| self.ctx.key_not_found(id))?;
+            key.record.expire_materials(now);
+            let out = f(&mut key);
+            if key.record.revision() == stored || self.store.swap(stored, &key, &mut rng)? {
+                return out;
+            }
+        }
+        eprintln!("store: key {id} changed under {CAS_ATTEMPTS} attempts in a row; giving up");
+        Err(Error::Internal)
     }
 
     /// For operations that take key ids and key ARNs only.
@@ -439,22 +460,59 @@ impl Kms {
         &self,
         input: &str,
         now: OffsetDateTime,
-        f: impl FnOnce(&mut Key) -> Result<T, Error>,
+        f: impl FnMut(&mut Key) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let id = self.ctx.resolve_for_import(input)?;
         self.with_key_id(&id, now, f)
     }
 
-    /// For operations that also take aliases.
+    /// For read-only operations that also take aliases.
     pub(crate) fn with_key_any<T>(
         &self,
         input: &str,
         now: OffsetDateTime,
         f: impl FnOnce(&mut Key) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut store = lock(&self.store);
-        let id = self.resolve_any(&store, input)?;
-        f(self.key_in(&mut store, &id, now)?)
+        let id = self.resolve_any(input)?;
+        f(&mut self.read_key(&id, now)?)
+    }
+
+    /// Counts a token GetParametersForImport is about to hand out against the account's limit
+    /// of outstanding tokens (those neither used nor expired).
+    pub(crate) fn token_issued(
+        &self,
+        token: &[u8],
+        valid_to: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        match self
+            .store
+            .backend()
+            .add_token(
+                self.store.account(),
+                &token_digest(token),
+                valid_to.unix_timestamp(),
+                now.unix_timestamp(),
+                &self.store.limits,
+            )
+            .map_err(store_failure)?
+        {
+            Inserted::Done => Ok(()),
+            Inserted::Limit(kind) => Err(self.store.limit_error(kind)),
+            Inserted::Exists | Inserted::NoTarget => Err(Error::Internal),
+        }
+    }
+
+    /// A successful import used this token: it no longer counts as outstanding.
+    pub(crate) fn token_used(&self, token: &[u8]) {
+        if let Err(e) = self
+            .store
+            .backend()
+            .remove_token(self.store.account(), &token_digest(token))
+        {
+            // The import is done; the entry merely lingers until the token expires.
+            let _ = store_failure(e);
+        }
     }
 
     pub(crate) fn create_key(
@@ -491,9 +549,7 @@ impl Kms {
             _ => None,
         };
         let key_metadata = metadata(&record);
-        lock(&self.store)
-            .keys
-            .insert(record.key_id(), Key { record, generated });
+        self.store.create(&Key { record, generated }, rng)?;
         Ok(wire::CreateKeyResponse { key_metadata })
     }
 
@@ -501,16 +557,32 @@ impl Kms {
         &self,
         r: wire::ListKeysRequest,
     ) -> Result<wire::ListKeysResponse, Error> {
-        let entries: Vec<wire::KeyListEntry> = lock(&self.store)
-            .keys
-            .values()
-            .map(|k| wire::KeyListEntry {
-                key_id: k.record.key_id().to_string(),
-                key_arn: k.record.arn().to_string(),
+        let size = page_size(r.limit);
+        let from = match r.marker.as_deref() {
+            Some(m) => Some(
+                KeyId::from_str(m)
+                    .map_err(|_| Error::InvalidMarker("Invalid marker.".to_owned()))?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let mut ids = self
+            .store
+            .backend()
+            .list_keys(self.store.account(), from.as_deref(), size + 1)
+            .map_err(store_failure)?;
+        let next_marker = (ids.len() > size).then(|| ids.remove(size));
+        ids.truncate(size);
+        let keys = ids
+            .into_iter()
+            .map(|id| {
+                let key_id = KeyId::from_str(&id).map_err(|_| Error::Internal)?;
+                Ok(wire::KeyListEntry {
+                    key_arn: self.ctx.arn_for(&key_id).to_string(),
+                    key_id: id,
+                })
             })
-            .collect();
-        let (keys, next_marker) =
-            page(entries, r.limit, r.marker.as_deref(), |e| e.key_id.clone())?;
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(wire::ListKeysResponse {
             keys,
             truncated: next_marker.is_some(),
@@ -543,14 +615,22 @@ impl Kms {
         };
         let mut one = WrappingKeyPool::new();
         one.insert(key);
-        let result = self.with_key_id(&id, now, |k| {
+        // Read-only: the record is not written (expiry it applies is stored by the sweep), so
+        // the wrapping key is never used twice by a compare-and-swap retry.
+        let result = self.read_key(&id, now).and_then(|mut k| {
             self.import
                 .get_parameters_for_import(&mut k.record, &r, &mut one, now, rng)
         });
         if let Some(unused) = one.take(r.wrapping_key_spec) {
             self.pool.give_back(unused);
         }
-        Ok(result?.into())
+        let result = result?;
+        self.token_issued(
+            result.import_token.as_bytes(),
+            result.parameters_valid_to,
+            now,
+        )?;
+        Ok(result.into())
     }
 
     pub(crate) fn encrypt(
@@ -598,27 +678,24 @@ impl Kms {
         now: OffsetDateTime,
         rng: &mut OsRng,
     ) -> Result<wire::DecryptResponse, Error> {
-        let mut store = lock(&self.store);
         let named = match &r.key_id {
-            Some(input) => Some(self.resolve_any(&store, input)?),
+            Some(input) => Some(self.resolve_any(input)?),
             None => None,
         };
         let alg = r
             .encryption_algorithm
             .unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
-        let asymmetric = match &named {
-            Some(id) => !self
-                .key_in(&mut store, id, now)?
-                .record
-                .key_spec()
-                .is_symmetric(),
-            None => false,
+        let named_key = match &named {
+            Some(id) => Some(self.read_key(id, now)?),
+            None => None,
         };
+        let asymmetric = named_key
+            .as_ref()
+            .is_some_and(|k| !k.record.key_spec().is_symmetric());
         if asymmetric {
-            let Some(id) = named else {
+            let Some(k) = named_key else {
                 return Err(Error::Internal);
             };
-            let k = self.key_in(&mut store, &id, now)?;
             let material = k.usable(now)?;
             check_usage(&k.record, KeyUsage::EncryptDecrypt, "Decrypt")?;
             if !encryption_algorithms(k.record.key_spec()).contains(&alg) {
@@ -650,9 +727,12 @@ impl Kms {
             return Err(Error::InvalidCiphertext);
         }
         // A key id that names no key is a corrupted ciphertext, as any other corruption.
-        let k = self
-            .key_in(&mut store, &envelope.key_id, now)
-            .map_err(|_| Error::InvalidCiphertext)?;
+        let k = match named_key {
+            Some(k) => k,
+            None => self
+                .read_key(&envelope.key_id, now)
+                .map_err(|_| Error::InvalidCiphertext)?,
+        };
         let material = k.usable_by_id(&envelope.material_id, now)?;
         check_usage(&k.record, KeyUsage::EncryptDecrypt, "Decrypt")?;
         let key = material
@@ -674,58 +754,82 @@ impl Kms {
     ) -> Result<(), Error> {
         let name = AliasName::for_new_alias(&r.alias_name)?;
         let target = self.ctx.resolve_for_import(&r.target_key_id)?;
-        let mut store = lock(&self.store);
-        let key = self.key_in(&mut store, &target, now)?;
+        let key = self.read_key(&target, now)?;
         if key.record.key_state() == KeyState::PendingDeletion {
             return Err(Error::invalid_state(key.record.arn(), "pending deletion"));
         }
-        if store.aliases.contains_key(&name) {
-            return Err(Error::AlreadyExists(format!(
+        let row = AliasRow {
+            name: name.as_str().to_owned(),
+            target: target.to_string(),
+            created_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000)
+                .map_err(|_| Error::Internal)?,
+        };
+        match self
+            .store
+            .backend()
+            .insert_alias(self.store.account(), &row, &self.store.limits)
+            .map_err(store_failure)?
+        {
+            Inserted::Done => Ok(()),
+            Inserted::Exists => Err(Error::AlreadyExists(format!(
                 "An alias with the name {} already exists",
                 self.ctx.alias_arn_for(&name)
-            )));
+            ))),
+            Inserted::NoTarget => Err(self.ctx.key_not_found(&target)),
+            Inserted::Limit(kind) => Err(self.store.limit_error(kind)),
         }
-        store.aliases.insert(
-            name,
-            Alias {
-                target,
-                created: now,
-            },
-        );
-        Ok(())
     }
 
     pub(crate) fn list_aliases(
         &self,
         r: wire::ListAliasesRequest,
     ) -> Result<wire::ListAliasesResponse, Error> {
-        let store = lock(&self.store);
         let filter = match &r.key_id {
             Some(input) => {
                 let id = self.ctx.resolve_for_import(input)?;
-                if !store.keys.contains_key(&id) {
+                let exists = self
+                    .store
+                    .backend()
+                    .get(self.store.account(), &id.to_string())
+                    .map_err(store_failure)?
+                    .is_some();
+                if !exists {
                     return Err(self.ctx.key_not_found(&id));
                 }
-                Some(id)
+                Some(id.to_string())
             }
             None => None,
         };
-        let entries: Vec<wire::AliasListEntry> = store
-            .aliases
-            .iter()
-            .filter(|(_, a)| filter.is_none_or(|id| a.target == id))
-            .map(|(name, a)| wire::AliasListEntry {
-                alias_name: name.as_str().to_owned(),
-                alias_arn: self.ctx.alias_arn_for(name).to_string(),
-                target_key_id: Some(a.target.to_string()),
-                creation_date: Some(a.created),
-                last_updated_date: Some(a.created),
+        let size = page_size(r.limit);
+        let mut rows = self
+            .store
+            .backend()
+            .list_aliases(
+                self.store.account(),
+                filter.as_deref(),
+                r.marker.as_deref(),
+                size + 1,
+            )
+            .map_err(store_failure)?;
+        let next_marker = (rows.len() > size).then(|| rows.remove(size).name);
+        rows.truncate(size);
+        let aliases = rows
+            .into_iter()
+            .map(|a| {
+                let name: AliasName = a.name.parse().map_err(|_| Error::Internal)?;
+                let created = OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(a.created_ms) * 1_000_000,
+                )
+                .map_err(|_| Error::Internal)?;
+                Ok(wire::AliasListEntry {
+                    alias_arn: self.ctx.alias_arn_for(&name).to_string(),
+                    alias_name: a.name,
+                    target_key_id: Some(a.target),
+                    creation_date: Some(created),
+                    last_updated_date: Some(created),
+                })
             })
-            .collect();
-        drop(store);
-        let (aliases, next_marker) = page(entries, r.limit, r.marker.as_deref(), |e| {
-            e.alias_name.clone()
-        })?;
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(wire::ListAliasesResponse {
             aliases,
             truncated: next_marker.is_some(),
@@ -733,24 +837,56 @@ impl Kms {
         })
     }
 
-    /// The timer step: expire due material everywhere, and remove keys whose deletion date
-    /// has passed (with their aliases).
+    /// The timer step, on every instance: stores the expiry of material that is due, and
+    /// deletes keys whose deletion date has passed (with their aliases). Each change is a
+    /// compare-and-swap, so whichever instance gets there first does it, once.
     pub(crate) fn sweep(&self, now: OffsetDateTime) {
-        let mut store = lock(&self.store);
-        let mut deleted = Vec::new();
-        for (id, key) in store.keys.iter_mut() {
-            let outcome = key.record.expire_materials(now);
-            if !outcome.is_empty() {
-                println!("expiry: key material of {id} expired");
+        let due = match self
+            .store
+            .backend()
+            .due(self.store.account(), now.unix_timestamp(), 256)
+        {
+            Ok(due) => due,
+            Err(e) => {
+                let _ = store_failure(e);
+                return;
             }
+        };
+        for id in due {
+            if let Ok(id) = KeyId::from_str(&id) {
+                // A failure was logged; the key stays due and the next tick tries again.
+                let _ = self.sweep_key(&id, now);
+            }
+        }
+        if let Err(e) = self.store.backend().purge_tokens(now.unix_timestamp()) {
+            let _ = store_failure(e);
+        }
+    }
+
+    fn sweep_key(&self, id: &KeyId, now: OffsetDateTime) -> Result<(), Error> {
+        let mut rng: OsRng = UnwrapErr(SysRng);
+        for _ in 0..CAS_ATTEMPTS {
+            let Some((mut key, stored)) = self.store.load(id)? else {
+                return Ok(());
+            };
             if key.record.deletion_due(now) {
-                deleted.push(*id);
+                if self.store.remove(id, stored)? {
+                    println!("deletion: key {id} deleted");
+                    return Ok(());
+                }
+                continue;
+            }
+            let outcome = key.record.expire_materials(now);
+            if key.record.revision() == stored {
+                return Ok(());
+            }
+            if self.store.swap(stored, &key, &mut rng)? {
+                if !outcome.is_empty() {
+                    println!("expiry: key material of {id} expired");
+                }
+                return Ok(());
             }
         }
-        for id in deleted {
-            store.keys.remove(&id);
-            store.aliases.retain(|_, a| a.target != id);
-            println!("deletion: key {id} deleted");
-        }
+        Err(Error::Internal)
     }
 }
