@@ -47,7 +47,11 @@ pub struct Args {
     pub max_aliases: u64,
     /// Import tokens outstanding per account, neither used nor expired (AWS sets no such quota;
     /// this server's bound: GetParametersForImport answers LimitExceededException past it).
-    #[arg(long = "max-outstanding-tokens", value_name = "N", default_value_t = 10_000)]
+    #[arg(
+        long = "max-outstanding-tokens",
+        value_name = "N",
+        default_value_t = 10_000
+    )]
     pub max_outstanding_tokens: u64,
     #[command(subcommand)]
     pub command: Option<Command>,

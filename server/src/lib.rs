@@ -139,7 +139,12 @@ pub async fn run(args: Args) -> Result<(), String> {
         tokens: args.max_outstanding_tokens,
     };
     let store = Store::new(backend, secrets.storage.clone(), &args.account, limits);
-    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), secrets.sealing.clone(), store));
+    let kms = Arc::new(Kms::new(
+        ctx,
+        Arc::clone(&pool),
+        secrets.sealing.clone(),
+        store,
+    ));
 
     let refill = Arc::clone(&pool);
     let refiller = std::thread::spawn(move || refill.refill_forever());

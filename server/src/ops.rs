@@ -817,10 +817,9 @@ impl Kms {
             .into_iter()
             .map(|a| {
                 let name: AliasName = a.name.parse().map_err(|_| Error::Internal)?;
-                let created = OffsetDateTime::from_unix_timestamp_nanos(
-                    i128::from(a.created_ms) * 1_000_000,
-                )
-                .map_err(|_| Error::Internal)?;
+                let created =
+                    OffsetDateTime::from_unix_timestamp_nanos(i128::from(a.created_ms) * 1_000_000)
+                        .map_err(|_| Error::Internal)?;
                 Ok(wire::AliasListEntry {
                     alias_arn: self.ctx.alias_arn_for(&name).to_string(),
                     alias_name: a.name,

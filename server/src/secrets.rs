@@ -64,7 +64,11 @@ struct File {
 impl Drop for File {
     fn drop(&mut self) {
         use zeroize::Zeroize;
-        for k in self.sealing_keys.iter_mut().chain(self.storage_keys.iter_mut()) {
+        for k in self
+            .sealing_keys
+            .iter_mut()
+            .chain(self.storage_keys.iter_mut())
+        {
             k.key.zeroize();
         }
         for k in &mut self.commitment_keys {

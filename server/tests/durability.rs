@@ -141,11 +141,19 @@ fn kill_and_restart(store: &str, scratch: &Scratch) -> Ledger {
 
     let server = Server::start(store, Some(&secrets), &account, scratch.path("2.log"));
     let keys = ledger.keys.lock().unwrap().clone();
-    assert!(keys.len() >= 10, "only {} keys were acknowledged", keys.len());
+    assert!(
+        keys.len() >= 10,
+        "only {} keys were acknowledged",
+        keys.len()
+    );
     for (id, log) in &keys {
         let state = state(&server, id);
         let allowed = log.acked == state || log.in_flight.as_deref() == Some(state.as_str());
-        assert!(allowed, "{id}: {state}, acknowledged {} ({:?})", log.acked, log.in_flight);
+        assert!(
+            allowed,
+            "{id}: {state}, acknowledged {} ({:?})",
+            log.acked, log.in_flight
+        );
         if let Some((ciphertext, plaintext)) = &log.sealed {
             let v = server.ok("Decrypt", json!({"CiphertextBlob": b64(ciphertext)}));
             assert_eq!(&unb64(&v["Plaintext"]), plaintext, "{id}");
@@ -186,8 +194,14 @@ fn assert_no_material_in(bytes: &[u8], ledger: &Ledger) {
     let materials = ledger.materials.lock().unwrap();
     assert!(!materials.is_empty());
     for m in materials.iter() {
-        assert!(!contains(bytes, m), "material found in clear in the database");
-        assert!(!contains(bytes, b64(m).as_bytes()), "material found base64-encoded");
+        assert!(
+            !contains(bytes, m),
+            "material found in clear in the database"
+        );
+        assert!(
+            !contains(bytes, b64(m).as_bytes()),
+            "material found base64-encoded"
+        );
     }
 }
 
@@ -237,7 +251,10 @@ fn a_durable_store_refuses_to_start_without_secrets_and_says_how_to_make_them() 
         "{err}"
     );
     assert!(err.contains("--secrets"), "{err}");
-    assert!(!scratch.path("kms.db").exists(), "nothing is created without secrets");
+    assert!(
+        !scratch.path("kms.db").exists(),
+        "nothing is created without secrets"
+    );
 }
 
 #[test]

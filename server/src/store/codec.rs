@@ -180,7 +180,9 @@ pub(crate) fn open_key(
     if bytes.len() < HEADER_LEN + TAG_LEN || bytes[0] != VERSION {
         return Err(Error::Internal);
     }
-    let storage_key = keys.find(&bytes[1..1 + KEY_ID_LEN]).ok_or(Error::Internal)?;
+    let storage_key = keys
+        .find(&bytes[1..1 + KEY_ID_LEN])
+        .ok_or(Error::Internal)?;
     let nonce: [u8; NONCE_LEN] = bytes[1 + KEY_ID_LEN..HEADER_LEN]
         .try_into()
         .map_err(|_| Error::Internal)?;
@@ -267,15 +269,16 @@ mod tests {
         for i in [0, 3, HEADER_LEN + 2, sealed.len() - 1] {
             let mut bad = sealed.clone();
             bad[i] ^= 1;
-            assert!(open_key(&keys, "111122223333", &id, &bad).is_err(), "byte {i}");
+            assert!(
+                open_key(&keys, "111122223333", &id, &bad).is_err(),
+                "byte {i}"
+            );
         }
         assert!(open_key(&keys, "111122223333", &id, &sealed[..HEADER_LEN]).is_err());
         // After a rotation the old key still opens old rows.
-        let rotated = StorageKeys::from_list(vec![
-            StorageKey::generate(&mut rng),
-            keys.current().clone(),
-        ])
-        .unwrap();
+        let rotated =
+            StorageKeys::from_list(vec![StorageKey::generate(&mut rng), keys.current().clone()])
+                .unwrap();
         assert!(open_key(&rotated, "111122223333", &id, &sealed).is_ok());
     }
 }

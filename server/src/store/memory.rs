@@ -222,11 +222,9 @@ impl Backend for Memory {
         aliases
             .by_name
             .insert(id(account, &alias.name), alias.clone());
-        aliases.by_target.insert((
-            account.to_owned(),
-            alias.target.clone(),
-            alias.name.clone(),
-        ));
+        aliases
+            .by_target
+            .insert((account.to_owned(), alias.target.clone(), alias.name.clone()));
         Ok(Inserted::Done)
     }
 

@@ -176,14 +176,23 @@ fn conformance(b: &dyn Backend, tag: &str) {
         b.add_token(a, &t(3), 200, 10, &l).unwrap(),
         Inserted::Limit(LimitKind::Tokens)
     );
-    assert_eq!(b.add_token(other, &t(3), 200, 10, &l).unwrap(), Inserted::Done);
+    assert_eq!(
+        b.add_token(other, &t(3), 200, 10, &l).unwrap(),
+        Inserted::Done
+    );
     b.remove_token(a, &t(2)).unwrap();
     assert_eq!(b.add_token(a, &t(3), 200, 10, &l).unwrap(), Inserted::Done);
     // At 100 the first has expired.
     assert_eq!(b.add_token(a, &t(4), 300, 100, &l).unwrap(), Inserted::Done);
     b.purge_tokens(1000).unwrap();
-    assert_eq!(b.add_token(a, &t(5), 2000, 1000, &l).unwrap(), Inserted::Done);
-    assert_eq!(b.add_token(a, &t(6), 2000, 1000, &l).unwrap(), Inserted::Done);
+    assert_eq!(
+        b.add_token(a, &t(5), 2000, 1000, &l).unwrap(),
+        Inserted::Done
+    );
+    assert_eq!(
+        b.add_token(a, &t(6), 2000, 1000, &l).unwrap(),
+        Inserted::Done
+    );
 }
 
 fn unique() -> String {

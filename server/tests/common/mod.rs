@@ -59,7 +59,11 @@ pub fn secrets_file(dir: &Scratch) -> PathBuf {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     path
 }
 
@@ -83,8 +87,22 @@ impl Server {
     pub fn start(store: &str, secrets: Option<&Path>, account: &str, log: PathBuf) -> Server {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut cmd = Command::new(BIN);
-        cmd.args(["--listen", &addr.to_string(), "--store", store, "--account", account])
-            .args(["--pool-rsa-2048", "2", "--pool-rsa-3072", "0", "--pool-rsa-4096", "0"]);
+        cmd.args([
+            "--listen",
+            &addr.to_string(),
+            "--store",
+            store,
+            "--account",
+            account,
+        ])
+        .args([
+            "--pool-rsa-2048",
+            "2",
+            "--pool-rsa-3072",
+            "0",
+            "--pool-rsa-4096",
+            "0",
+        ]);
         if let Some(s) = secrets {
             cmd.arg("--secrets").arg(s);
         }
@@ -104,7 +122,11 @@ impl Server {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("server exited ({status}): {}", server.log_text());
             }
-            assert!(Instant::now() < deadline, "server did not start: {}", server.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "server did not start: {}",
+                server.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -197,7 +219,10 @@ pub fn wrap(public_key_b64: &Value, material: &[u8]) -> Vec<u8> {
 /// `material` on `b`; returns the import's answer.
 pub fn import_via(a: &Server, b: &Server, key_id: &str, material: &[u8]) -> (u16, Value) {
     let params = a.ok("GetParametersForImport", params_request(key_id));
-    b.call("ImportKeyMaterial", import_request(key_id, &params, material))
+    b.call(
+        "ImportKeyMaterial",
+        import_request(key_id, &params, material),
+    )
 }
 
 pub fn params_request(key_id: &str) -> Value {
