@@ -2,11 +2,10 @@
 
 use crate::prelude::*;
 
-/// A local AWS KMS endpoint for the key-material import flows (in memory, for development and
-/// tests).
+/// A local AWS KMS endpoint for the key-material import flows.
 ///
 /// Credentials are NOT checked: any SigV4 signature is accepted. Do not expose this server to a
-/// network; it is a local tool. State is lost when the process ends.
+/// network; it is a local tool. State lives in memory unless --store names a database.
 #[derive(Debug, clap::Parser)]
 #[command(name = "kms-import-server", version, verbatim_doc_comment)]
 pub struct Args {

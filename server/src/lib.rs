@@ -8,8 +8,9 @@
 //! ```
 //!
 //! It speaks AWS JSON 1.1 (`POST /`, `X-Amz-Target: TrentService.<Operation>`), so the AWS
-//! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys, aliases and
-//! imported material live in memory only and are gone when the process ends.
+//! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys and aliases
+//! live in memory, or with `--store` in a SQLite file or a PostgreSQL database that many
+//! instances share; records are sealed at rest under the storage keys of the `--secrets` file.
 //!
 //! **Credentials are not checked.** Any SigV4 signature (or none) is accepted: this is a local
 //! development and test tool, not a service to expose to a network.

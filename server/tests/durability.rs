@@ -87,7 +87,7 @@ fn worker(addr: std::net::SocketAddr, ledger: &Ledger, stop: &AtomicBool, n: usi
             Some((status, v)) => panic!("import: {status} {v}"),
             None => return,
         }
-        if round % 3 == 0 {
+        if round.is_multiple_of(3) {
             ledger.sending(&id, "PendingImport");
             match call("DeleteImportedKeyMaterial", json!({"KeyId": id})) {
                 Some((200, _)) => ledger.acked(&id, "PendingImport"),
@@ -95,7 +95,7 @@ fn worker(addr: std::net::SocketAddr, ledger: &Ledger, stop: &AtomicBool, n: usi
                 None => return,
             }
         }
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             ledger.sending(&id, "PendingDeletion");
             match call(
                 "ScheduleKeyDeletion",

@@ -259,10 +259,8 @@ impl Store {
         else {
             return Ok(None);
         };
-        let key = codec::open_key(&self.storage, &self.account, id, &row.sealed).map_err(|e| {
-            eprintln!("store: the stored record of key {id} does not open");
-            e
-        })?;
+        let key = codec::open_key(&self.storage, &self.account, id, &row.sealed)
+            .inspect_err(|_| eprintln!("store: the stored record of key {id} does not open"))?;
         Ok(Some((key, row.revision)))
     }
 

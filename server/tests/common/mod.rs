@@ -85,6 +85,17 @@ impl Server {
     /// Starts the server with `args` (plus a free loopback port and small pools) and waits
     /// until it accepts connections.
     pub fn start(store: &str, secrets: Option<&Path>, account: &str, log: PathBuf) -> Server {
+        Server::start_with(store, secrets, account, log, &[])
+    }
+
+    /// [`Server::start`] with more arguments.
+    pub fn start_with(
+        store: &str,
+        secrets: Option<&Path>,
+        account: &str,
+        log: PathBuf,
+        extra: &[&str],
+    ) -> Server {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut cmd = Command::new(BIN);
         cmd.args([
@@ -106,6 +117,7 @@ impl Server {
         if let Some(s) = secrets {
             cmd.arg("--secrets").arg(s);
         }
+        cmd.args(extra);
         let file = std::fs::File::create(&log).unwrap();
         let child = cmd
             .stdin(Stdio::null())
