@@ -49,8 +49,8 @@ enum Command {
     )]
     Wrap {
         /// Wrapping algorithm, by its AWS name.
-        #[arg(long, value_name = "ALGORITHM", value_parser = parse_algorithm, help = format!("Wrapping algorithm: {ALGORITHMS}"))]
-        algorithm: WrappingAlgorithm,
+        #[arg(long, value_name = "ALGORITHM", help = format!("Wrapping algorithm: {ALGORITHMS}"))]
+        algorithm: String,
         /// Wrapping public key: DER SubjectPublicKeyInfo, or the base64 text the AWS CLI prints.
         #[arg(long, value_name = "FILE")]
         public_key: PathBuf,
@@ -64,8 +64,8 @@ enum Command {
     /// Unwrap wrapped key material with the wrapping private key, as ImportKeyMaterial does.
     Unwrap {
         /// Wrapping algorithm, by its AWS name.
-        #[arg(long, value_name = "ALGORITHM", value_parser = parse_algorithm, help = format!("Wrapping algorithm: {ALGORITHMS}"))]
-        algorithm: WrappingAlgorithm,
+        #[arg(long, value_name = "ALGORITHM", help = format!("Wrapping algorithm: {ALGORITHMS}"))]
+        algorithm: String,
         /// Wrapping private key (PKCS#8 DER).
         #[arg(long, value_name = "FILE")]
         private_key: PathBuf,
@@ -89,41 +89,64 @@ pub struct KeyArgs {
 /// A subcommand's body.
 type Subcommand = fn(&KeyArgs) -> Result<(), Failure>;
 
-fn parse_algorithm(s: &str) -> Result<WrappingAlgorithm, String> {
-    s.parse::<WrappingAlgorithm>().map_err(|e| e.message())
-}
+/// Exit status of a usage error (a missing or unknown flag).
+const USAGE_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let (args, run): (KeyArgs, Subcommand) = match cli.command {
-        Command::Wrap {
-            algorithm,
-            public_key,
-            input,
-            output,
-        } => (
-            KeyArgs {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(USAGE_ERROR);
+        }
+        Err(e) => {
+            // One line, like every other failure of the tool.
+            let text = e.to_string();
+            let summary: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let summary = summary.join(" ");
+            eprintln!(
+                "error: ValidationException: {}",
+                summary.strip_prefix("error: ").unwrap_or(&summary)
+            );
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    let (algorithm, key, input, output, run): (String, PathBuf, PathBuf, PathBuf, Subcommand) =
+        match cli.command {
+            Command::Wrap {
                 algorithm,
-                key: public_key,
+                public_key,
                 input,
                 output,
-            },
-            wrap::run,
-        ),
-        Command::Unwrap {
-            algorithm,
-            private_key,
-            input,
-            output,
-        } => (
-            KeyArgs {
+            } => (algorithm, public_key, input, output, wrap::run),
+            Command::Unwrap {
                 algorithm,
-                key: private_key,
+                private_key,
                 input,
                 output,
-            },
-            unwrap::run,
-        ),
+            } => (algorithm, private_key, input, output, unwrap::run),
+        };
+    // An unknown algorithm name fails like any other invalid request: ValidationException with
+    // AWS's message, exit status 1.
+    let algorithm = match algorithm.parse::<WrappingAlgorithm>() {
+        Ok(algorithm) => algorithm,
+        Err(e) => return fail(e.into()),
+    };
+    let args = KeyArgs {
+        algorithm,
+        key,
+        input,
+        output,
     };
     match run(&args) {
         Ok(()) => {
@@ -134,9 +157,12 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(Failure(code, message)) => {
-            eprintln!("error: {code}: {message}");
-            ExitCode::FAILURE
-        }
+        Err(failure) => fail(failure),
     }
+}
+
+/// Prints a failure as one line and gives the exit status of a failed operation.
+fn fail(Failure(code, message): Failure) -> ExitCode {
+    eprintln!("error: {code}: {message}");
+    ExitCode::FAILURE
 }
