@@ -95,7 +95,7 @@ fn limits_hold(store: &str, scratch: &Scratch) {
     s.ok("GetParametersForImport", params_request(&b));
 
     // Listing: pages of the requested size, in order, the marker where the next starts.
-    let mut all = vec![a.clone(), b.clone(), gen_id.clone()];
+    let mut all = [a.clone(), b.clone(), gen_id.clone()];
     all.sort();
     let p1 = s.ok("ListKeys", json!({"Limit": 2}));
     let ids = |v: &Value| -> Vec<String> {

@@ -8,6 +8,7 @@
 //! compare-and-swap, never inside either.
 
 pub(crate) mod codec;
+mod conns;
 mod memory;
 mod postgres;
 mod sqlite;

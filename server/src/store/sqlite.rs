@@ -6,6 +6,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::conns::Conns;
 use super::{AliasRow, Backend, Inserted, LimitKind, Limits, Row, StoreError};
 use crate::prelude::*;
 
@@ -42,12 +43,12 @@ CREATE INDEX IF NOT EXISTS kms_tokens_expires ON kms_tokens (expires);
 CREATE INDEX IF NOT EXISTS kms_tokens_account ON kms_tokens (account, expires);
 ";
 
-/// Connections kept for reuse beyond those in use.
-const IDLE_CONNECTIONS: usize = 8;
+/// Connections open at most (readers run in parallel; SQLite serialises the writers).
+const MAX_CONNECTIONS: usize = 8;
 
 pub(crate) struct Sqlite {
     path: std::path::PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    conns: Conns<Connection>,
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
@@ -72,7 +73,7 @@ impl Sqlite {
         conn.execute_batch(SCHEMA)?;
         Ok(Sqlite {
             path: path.to_owned(),
-            idle: Mutex::new(vec![conn]),
+            conns: Conns::new(conn, MAX_CONNECTIONS),
         })
     }
 
@@ -80,20 +81,9 @@ impl Sqlite {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let taken = lock(&self.idle).pop();
-        let mut conn = match taken {
-            Some(c) => c,
-            None => connect(&self.path)?,
-        };
-        let out = f(&mut conn);
-        // A connection left inside a transaction by a failure is dropped, not reused.
-        if out.is_ok() || conn.is_autocommit() {
-            let mut idle = lock(&self.idle);
-            if idle.len() < IDLE_CONNECTIONS {
-                idle.push(conn);
-            }
-        }
-        out
+        // A connection left inside a transaction by a failure is closed, not reused.
+        self.conns
+            .with(|| connect(&self.path), |c, ok| ok || c.is_autocommit(), f)
     }
 }
 
