@@ -2,16 +2,21 @@
 //! DeleteImportedKeyMaterial, plus access to imported material for cryptographic use.
 //!
 //! Every operation takes the key record (which it updates in place), the request, `now` and,
-//! where it needs randomness, the caller's CSPRNG; it applies due expiry first. The record's
-//! [`revision`](KeyRecord::revision) changes whenever the record does, also when the operation
-//! then fails (expiry was applied): an embedder stores the record whenever its revision moved.
-//! A failed operation changes nothing else.
+//! where it needs randomness, the caller's CSPRNG; it applies due expiry first. Each returns an
+//! [`Applied`]: the answer or the AWS error, and whether the record changed, also when the
+//! operation failed (expiry was applied). A failed operation changes nothing else. The
+//! embedder stores a changed record with compare-and-swap on the revision it loaded (the
+//! contract is in [`crate::store`]):
 //!
 //! ```text
 //! let key_id = import.resolve_key_id(&request.key_id)?;            // no aliases
-//! let record = store.get_mut(&key_id).ok_or_else(|| import.key_not_found(&key_id))?;
-//! let response = import.import_key_material(record, &request, now, &mut rng)?;
-//! store.put_if_revision(record);                                    // compare-and-swap
+//! let mut record = store.get(&key_id)?.ok_or_else(|| import.key_not_found(&key_id))?;
+//! let loaded = record.revision();
+//! let applied = import.import_key_material(&mut record, &request, now, &mut rng);
+//! if applied.changed {
+//!     store.insert_if_revision(&record, Some(loaded), &mut rng)?;   // compare-and-swap
+//! }
+//! let response = applied.result?;
 //! ```
 
 mod issued_keys;
@@ -28,10 +33,14 @@ use crate::material::{KeyMaterial, KeyMaterialId, ValidatedMaterial, validate_ma
 use crate::names::{
     ExpirationModel, ImportType, IncludeKeyMaterial, WrappingAlgorithm, WrappingKeySpec,
 };
+use crate::page::{Page, paginate};
+#[cfg(doc)]
 use crate::pool::WrappingKeyPool;
+use crate::pool::WrappingKeySource;
+use crate::record::{KeyMaterialEntry, RotationOutcome};
 use crate::record::{KeyRecord, MaterialImport};
-use crate::rotation::{KeyMaterialEntry, Page, RotationOutcome, paginate};
 use crate::state::{DisabledImportPolicy, KeyOperation};
+use crate::store::Applied;
 use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
 use crate::wrap::{
     WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible, check_provider_supports,
@@ -160,9 +169,10 @@ impl ImportService {
         Ok(())
     }
 
-    /// GetParametersForImport: a wrapping key pair (from `pool` when it holds one of the spec,
-    /// else generated inline) and an import token that seals its private half, bound to this
-    /// key, the algorithm and the wrapping key spec, valid for 24 hours.
+    /// GetParametersForImport: a wrapping key pair from `keys` (a [`WrappingKeyPool`] takes a
+    /// ready one of the spec, else generates one inline) and an import token that seals its
+    /// private half, bound to this key, the algorithm and the wrapping key spec, valid for 24
+    /// hours. `changed` is set when due expiry was applied.
     ///
     /// Errors, in this order: the identifier's (`NotFoundException`, `InvalidArnException`);
     /// origin not EXTERNAL (`UnsupportedOperationException`); the key state
@@ -173,7 +183,20 @@ impl ImportService {
         &self,
         record: &mut KeyRecord,
         request: &GetParametersForImportRequest,
-        pool: &mut WrappingKeyPool,
+        keys: &mut dyn WrappingKeySource,
+        now: OffsetDateTime,
+        rng: &mut dyn CryptoRng,
+    ) -> Applied<GetParametersForImportResponse> {
+        Applied::track(record, |record| {
+            self.get_parameters_steps(record, request, keys, now, rng)
+        })
+    }
+
+    fn get_parameters_steps(
+        &self,
+        record: &mut KeyRecord,
+        request: &GetParametersForImportRequest,
+        keys: &mut dyn WrappingKeySource,
         now: OffsetDateTime,
         rng: &mut dyn CryptoRng,
     ) -> Result<GetParametersForImportResponse, Error> {
@@ -187,7 +210,7 @@ impl ImportService {
             &self.wrap_policy,
         )?;
         check_provider_supports(self.provider, request.wrapping_algorithm)?;
-        let key = pool.take_or_generate(self.provider, request.wrapping_key_spec, rng)?;
+        let key = keys.wrapping_key(self.provider, request.wrapping_key_spec, rng)?;
         if key.spec() != request.wrapping_key_spec {
             return Err(Error::Internal);
         }
@@ -237,6 +260,18 @@ impl ImportService {
     /// the token (the entry is dropped once the import succeeds), else from the token itself;
     /// the result and the errors are the same either way.
     pub fn import_key_material(
+        &self,
+        record: &mut KeyRecord,
+        request: &ImportKeyMaterialRequest,
+        now: OffsetDateTime,
+        rng: &mut dyn CryptoRng,
+    ) -> Applied<ImportKeyMaterialResponse> {
+        Applied::track(record, |record| {
+            self.import_key_material_steps(record, request, now, rng)
+        })
+    }
+
+    fn import_key_material_steps(
         &self,
         record: &mut KeyRecord,
         request: &ImportKeyMaterialRequest,
@@ -327,12 +362,14 @@ impl ImportService {
         record: &mut KeyRecord,
         request: &DeleteImportedKeyMaterialRequest,
         now: OffsetDateTime,
-    ) -> Result<DeleteImportedKeyMaterialResponse, Error> {
-        self.check_names_record(&request.key_id, record)?;
-        let key_material_id = record.delete_material(request.key_material_id, now)?;
-        Ok(DeleteImportedKeyMaterialResponse {
-            key_id: record.arn().clone(),
-            key_material_id,
+    ) -> Applied<DeleteImportedKeyMaterialResponse> {
+        Applied::track(record, |record| {
+            self.check_names_record(&request.key_id, record)?;
+            let key_material_id = record.delete_material(request.key_material_id, now)?;
+            Ok(DeleteImportedKeyMaterialResponse {
+                key_id: record.arn().clone(),
+                key_material_id,
+            })
         })
     }
 }
@@ -348,9 +385,11 @@ impl ImportService {
         record: &mut KeyRecord,
         key_id: &str,
         now: OffsetDateTime,
-    ) -> Result<RotationOutcome, Error> {
-        self.check_names_record(key_id, record)?;
-        record.rotate_key_on_demand(now)
+    ) -> Applied<RotationOutcome> {
+        Applied::track(record, |record| {
+            self.check_names_record(key_id, record)?;
+            record.rotate_key_on_demand(now)
+        })
     }
 
     /// ListKeyRotations: the key's materials, oldest first, one page of at most `limit`

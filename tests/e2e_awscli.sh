@@ -102,5 +102,12 @@ else
   check "second use of a token is refused" grep -q InvalidImportTokenException "$work/err.txt"
 fi
 
+# Keys are regional: the same key id, asked for in another Region, is not found there.
+if kms describe-key --region us-west-2 --key-id "$key_id" >/dev/null 2>"$work/err.txt"; then
+  check "another Region does not see the key" false
+else
+  check "another Region does not see the key" grep -q NotFoundException "$work/err.txt"
+fi
+
 check "server still running" kill -0 "$server_pid"
 finish

@@ -4,8 +4,9 @@
 //! `KeyRecord::import_material`; the unwrap path is tested elsewhere.
 
 use kms_import::names::{IncludeKeyMaterial, RotationType};
+use kms_import::page::paginate;
+use kms_import::record::MAX_ON_DEMAND_ROTATIONS;
 use kms_import::record::MaterialImport;
-use kms_import::rotation::{MAX_ON_DEMAND_ROTATIONS, paginate};
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Error, Expiration, ExpirationModel, ImportState,
     ImportType, KeyContext, KeyMaterial, KeyMaterialEntry, KeyMaterialId, KeyMaterialState,
@@ -422,7 +423,7 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
         k.material_by_id(&id(1)).unwrap().expiration(),
         Some(until(40))
     );
-    assert_eq!(k.valid_to(), Some(day(40)));
+    assert_eq!(k.valid_to(day(5)), Some(day(40)));
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     k.check_invariants().unwrap();
 }
@@ -485,8 +486,8 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     assert_eq!(err(k.check_usable(day(5))), pending_import());
     // DescribeKey: the current id survives; no model or date while material is missing.
     assert_eq!(k.current_key_material_id(), Some(id(2)));
-    assert_eq!(k.expiration_model(), None);
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.expiration_model(day(5)), None);
+    assert_eq!(k.valid_to(day(5)), None);
     let gone = k.material_by_id(&id(1)).unwrap();
     assert!(gone.material().is_none());
     assert_eq!(gone.import_state(), ImportState::PendingImport);
@@ -500,7 +501,7 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(6)),
         Some(ExpirationModel::KeyMaterialDoesNotExpire)
     );
     k.check_invariants().unwrap();
@@ -574,7 +575,7 @@ fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
     k.import_material(material(1), request(None, until(50)), day(11))
         .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
-    assert_eq!(k.valid_to(), Some(day(50)));
+    assert_eq!(k.valid_to(day(11)), Some(day(50)));
 }
 
 #[test]
@@ -585,24 +586,24 @@ fn valid_to_is_the_earliest_expiry_among_permanently_associated_materials() {
     k.import_material(material(2), request(NEW, until(20)), day(0))
         .unwrap();
     // Pending material does not count.
-    assert_eq!(k.valid_to(), Some(day(30)));
+    assert_eq!(k.valid_to(day(0)), Some(day(30)));
     k.rotate_key_on_demand(day(1)).unwrap();
-    assert_eq!(k.valid_to(), Some(day(20)));
+    assert_eq!(k.valid_to(day(1)), Some(day(20)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(1)),
         Some(ExpirationModel::KeyMaterialExpires)
     );
     // Expiry on the NON_CURRENT material alone still makes the key expire.
     import(&mut k, 2, None, 2);
-    assert_eq!(k.valid_to(), Some(day(30)));
+    assert_eq!(k.valid_to(day(2)), Some(day(30)));
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(2)),
         Some(ExpirationModel::KeyMaterialExpires)
     );
     import(&mut k, 1, None, 2);
-    assert_eq!(k.valid_to(), None);
+    assert_eq!(k.valid_to(day(2)), None);
     assert_eq!(
-        k.expiration_model(),
+        k.expiration_model(day(2)),
         Some(ExpirationModel::KeyMaterialDoesNotExpire)
     );
 }
@@ -864,23 +865,30 @@ fn list_page_converts_to_the_wire_response() {
 fn rotated_records_round_trip_and_older_records_still_load() {
     let mut k = rotated_key(1, &[2]);
     import(&mut k, 3, NEW, 5);
-    let json = serde_json::to_string(&k).unwrap();
-    let back: KeyRecord = serde_json::from_str(&json).unwrap();
+    let json = k.to_plaintext_json_insecure().unwrap();
+    let back = KeyRecord::from_plaintext_json_insecure(&json).unwrap();
     back.check_invariants().unwrap();
-    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    assert_eq!(*back.to_plaintext_json_insecure().unwrap(), *json);
     assert_eq!(back.materials()[1].rotation_date(), Some(day(1)));
     assert_eq!(back.on_demand_rotations(), 1);
 
-    // Records written before rotation existed lack the rotation members.
+    // Records written before rotation existed (unversioned form) lack the rotation members.
     let mut old = symmetric_key();
-    import(&mut old, 1, None, 0);
-    let mut value = serde_json::to_value(&old).unwrap();
-    for m in value["materials"].as_array_mut().unwrap() {
-        let m = m.as_object_mut().unwrap();
-        assert!(m.remove("rotation_date").is_some());
-        assert!(m.remove("rotation_type").is_some());
-    }
-    let loaded: KeyRecord = serde_json::from_value(value).unwrap();
-    loaded.check_invariants().unwrap();
+    let id = import(&mut old, 1, None, 0);
+    let unversioned = format!(
+        r#"{{"arn":"{ARN}","creation_date":"2026-05-28T20:26:40Z","key_state":"Enabled",
+        "origin":"EXTERNAL","key_spec":"SYMMETRIC_DEFAULT","key_usage":"ENCRYPT_DECRYPT",
+        "description":"","deletion_date":null,"materials":[{{"id":"{id}",
+        "material":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        "expiration":{{"model":"KEY_MATERIAL_DOES_NOT_EXPIRE"}},"material_state":"CURRENT",
+        "description":null}}],"revision":{}}}"#,
+        old.revision()
+    );
+    let loaded = KeyRecord::from_plaintext_json_insecure(&unversioned).unwrap();
     assert_eq!(loaded.materials()[0].rotation_date(), None);
+    assert_eq!(loaded.materials()[0].id(), id);
+    assert_eq!(
+        *loaded.to_plaintext_json_insecure().unwrap(),
+        *old.to_plaintext_json_insecure().unwrap()
+    );
 }

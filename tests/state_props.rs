@@ -3,8 +3,8 @@
 //! operation changes nothing but due expiry, and the revision only moves forward.
 
 use kms_import::names::IncludeKeyMaterial;
+use kms_import::record::MAX_ON_DEMAND_ROTATIONS;
 use kms_import::record::MaterialImport;
-use kms_import::rotation::MAX_ON_DEMAND_ROTATIONS;
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Expiration, ImportType, KeyContext, KeyMaterial,
     KeyMaterialId, KeyMaterialState, KeyRecord, KeySpec, KeyState, Origin,

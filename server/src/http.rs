@@ -31,6 +31,13 @@ pub(crate) async fn serve(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    // Keys are regional: the Region of the request's credential scope selects them.
+    let region = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(signed_region)
+        .map(str::to_owned);
     let op = target
         .as_deref()
         .and_then(|t| Operation::from_target(t).ok())
@@ -52,7 +59,8 @@ pub(crate) async fn serve(
         (true, Some(target), Ok(collected)) => {
             let bytes = collected.to_bytes();
             let worker = Arc::clone(&kms);
-            match tokio::task::spawn_blocking(move || worker.handle(&target, &bytes)).await {
+            let answer = move || worker.handle(&target, &bytes, region.as_deref());
+            match tokio::task::spawn_blocking(answer).await {
                 Ok(answer) => answer,
                 // A panic in a handler answers 500; the server keeps running.
                 Err(_) => refuse(Error::Internal),
@@ -64,7 +72,7 @@ pub(crate) async fn serve(
 }
 
 pub(crate) fn refuse(error: Error) -> (u16, Vec<u8>, Option<&'static str>) {
-    let (status, body) = wire::encode_error(&error);
+    let (status, body) = encode_error(None, &error);
     (status, body, Some(error.code()))
 }
 

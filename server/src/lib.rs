@@ -12,13 +12,18 @@
 //! live in memory, or with `--store` in a SQLite file or a PostgreSQL database that many
 //! instances share; records are sealed at rest under the storage keys of the `--secrets` file.
 //!
+//! Keys are regional: the server holds the keys of one Region (`--region`). A request whose
+//! SigV4 credential scope names another Region sees none of them (NotFoundException, empty
+//! lists), as a client of AWS in that Region would; creating keys there is refused.
+//!
 //! **Credentials are not checked.** Any SigV4 signature (or none) is accepted: this is a local
 //! development and test tool, not a service to expose to a network.
 //!
 //! Operations: CreateKey (origins AWS_KMS and EXTERNAL), DescribeKey, ListKeys,
 //! GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial, EnableKey, DisableKey,
 //! ScheduleKeyDeletion, CancelKeyDeletion, GetPublicKey, Encrypt, Decrypt, GenerateMac,
-//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases. Everything else answers
+//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases, RotateKeyOnDemand (imported
+//! and generated symmetric material), ListKeyRotations. Everything else answers
 //! `UnsupportedOperationException`.
 //!
 //! SYMMETRIC_DEFAULT ciphertexts use this server's own envelope (AES-256-GCM; see
@@ -26,14 +31,18 @@
 
 #![forbid(unsafe_code)]
 
+mod answers;
 pub mod args;
 mod envelope;
+mod generated;
 mod http;
 mod material;
 mod ops;
 mod pool;
+mod region;
 mod secrets;
 mod store;
+mod tags;
 
 pub use secrets::generate_file as generate_secrets_file;
 pub use store::StoreSpec;
@@ -59,7 +68,9 @@ mod prelude {
     pub(crate) use hyper::{Method, StatusCode};
     pub(crate) use hyper_util::rt::TokioIo;
     pub(crate) use kms_import::import::ImportService;
-    pub(crate) use kms_import::key_id::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
+    pub(crate) use kms_import::key_id::{
+        AliasName, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef,
+    };
     pub(crate) use kms_import::names::{
         EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
     };
@@ -84,12 +95,16 @@ mod prelude {
     /// ListKeys / ListAliases page size when the request names none.
     pub(crate) const DEFAULT_PAGE: usize = 100;
 
+    pub(crate) use crate::answers::*;
     pub(crate) use crate::args::Args;
     pub(crate) use crate::envelope::*;
+    pub(crate) use crate::generated::*;
     pub(crate) use crate::http::*;
     pub(crate) use crate::ops::*;
     pub(crate) use crate::pool::*;
+    pub(crate) use crate::region::*;
     pub(crate) use crate::store::*;
+    pub(crate) use crate::tags::*;
     pub(crate) use crate::{lock, now};
 }
 

@@ -21,8 +21,8 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::prelude::*;
-use crate::store::codec::{StorageKey, StorageKeys};
 use kms_import::token::{SEALING_KEY_ID_LEN, SealingKeyId};
+use kms_import::{StorageKey, StorageKeyId, StorageKeys};
 
 /// The format tag the file starts with; a file of another format is refused.
 pub const SECRETS_FORMAT: &str = "kms-import-server-secrets/1";
@@ -129,11 +129,10 @@ impl Secrets {
                     key: hex(k.expose_secret()),
                 })
                 .collect(),
-            storage_keys: self
-                .storage
-                .all()
+            storage_keys: std::iter::once(self.storage.current())
+                .chain(self.storage.previous())
                 .map(|k| IdKey {
-                    id: hex(&k.id()),
+                    id: hex(k.id().as_bytes()),
                     key: hex(k.expose_secret()),
                 })
                 .collect(),
@@ -162,7 +161,7 @@ impl Secrets {
         for k in &file.storage_keys {
             let id = unhex::<8>(&k.id, "a storage key id")?;
             let key = unhex::<32>(&k.key, "a storage key")?;
-            storage.push(StorageKey::from_bytes(*id, key));
+            storage.push(StorageKey::from_bytes(StorageKeyId::from_bytes(*id), *key));
         }
         let mut commitment = Vec::new();
         for k in &file.commitment_keys {
@@ -174,11 +173,14 @@ impl Secrets {
                     .to_owned(),
             );
         }
-        let current = sealing.remove(0);
+        let current_sealing = sealing.remove(0);
         let max_previous = sealing.len().max(SealingKeys::DEFAULT_MAX_PREVIOUS);
-        let sealing = SealingKeys::with_previous(current, sealing, max_previous)
+        let sealing = SealingKeys::with_previous(current_sealing, sealing, max_previous)
             .map_err(|e| e.message().to_owned())?;
-        let storage = StorageKeys::from_list(storage)?;
+        let current = storage.remove(0);
+        let max_previous = storage.len().max(StorageKeys::DEFAULT_MAX_PREVIOUS);
+        let storage = StorageKeys::with_previous(current, storage, max_previous)
+            .map_err(|e| e.message().to_owned())?;
         Ok(Secrets {
             sealing,
             storage,

@@ -130,6 +130,19 @@ fn a_key_made_on_one_instance_is_used_rotated_and_deleted_on_the_other() {
     let pt =
         p.a.ok("Decrypt", json!({"CiphertextBlob": ct["CiphertextBlob"]}));
     assert_eq!(unb64(&pt["Plaintext"]), b"hello");
+    // Its generated material rotates on b; a sees the new current material and still
+    // decrypts what the old one encrypted.
+    let current = |s: &Server| {
+        s.ok("DescribeKey", json!({"KeyId": gen_id}))["KeyMetadata"]["CurrentKeyMaterialId"].clone()
+    };
+    let before = current(&p.a);
+    p.b.ok("RotateKeyOnDemand", json!({"KeyId": gen_id}));
+    let after = current(&p.a);
+    assert!(before.is_string() && after.is_string(), "{before} {after}");
+    assert_ne!(before, after);
+    let pt =
+        p.a.ok("Decrypt", json!({"CiphertextBlob": ct["CiphertextBlob"]}));
+    assert_eq!(unb64(&pt["Plaintext"]), b"hello");
     p.a.ok(
         "CreateAlias",
         json!({"AliasName": "alias/shared", "TargetKeyId": gen_id}),

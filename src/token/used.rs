@@ -242,6 +242,51 @@ mod repr {
     }
 }
 
+/// One listed token as the key-record storage format writes it: id, issue time, end of validity.
+#[cfg(feature = "serde")]
+pub(crate) type LedgerEntry = (TokenId, OffsetDateTime, OffsetDateTime);
+
+#[cfg(feature = "serde")]
+impl UsedTokens {
+    /// The ledger's parts, for the key-record storage format.
+    pub(crate) fn to_parts(&self) -> (usize, Option<OffsetDateTime>, Vec<LedgerEntry>) {
+        let entries = self
+            .entries
+            .iter()
+            .map(|e| (e.token_id, e.issued_at, e.parameters_valid_to))
+            .collect();
+        (self.capacity, self.watermark, entries)
+    }
+
+    /// Rebuilds a ledger from stored parts; the reason when they cannot form one (no capacity,
+    /// more entries than capacity, a validity that ends before the issue time).
+    pub(crate) fn from_parts(
+        capacity: usize,
+        watermark: Option<OffsetDateTime>,
+        entries: Vec<LedgerEntry>,
+    ) -> Result<UsedTokens, &'static str> {
+        if capacity == 0 || entries.len() > capacity {
+            return Err("used-token ledger: entries exceed capacity");
+        }
+        let mut out = Vec::with_capacity(entries.len());
+        for (token_id, issued_at, parameters_valid_to) in entries {
+            if parameters_valid_to <= issued_at {
+                return Err("used-token ledger: validity ends before issue");
+            }
+            out.push(Entry {
+                token_id,
+                issued_at,
+                parameters_valid_to,
+            });
+        }
+        Ok(UsedTokens {
+            capacity,
+            watermark,
+            entries: out,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -579,7 +579,8 @@ pub fn import_request(data: &[u8]) {
             id_mode >> 3,
         ));
     let before = format!("{record:?}");
-    let result = service.import_key_material(&mut record, &request, now(), &mut rng);
+    let applied = service.import_key_material(&mut record, &request, now(), &mut rng);
+    let (result, changed) = (applied.result, applied.changed);
     if let Err(e) = record.check_invariants() {
         panic!("invariant broken after import ({result:?}): {e}");
     }
@@ -591,8 +592,10 @@ pub fn import_request(data: &[u8]) {
                 before,
                 "failed import changed the record"
             );
+            assert!(!changed, "unchanged record reported as changed");
         }
         Ok(response) => {
+            assert!(changed, "successful import not reported as a change");
             assert!(
                 record
                     .materials()
@@ -604,7 +607,11 @@ pub fn import_request(data: &[u8]) {
                 usable_material(&record, now()).expect("enabled key has usable material");
             }
             let again = service.import_key_material(&mut record, &request, now(), &mut rng);
-            assert_eq!(again.err(), Some(Error::InvalidImportToken), "token reused");
+            assert_eq!(
+                again.result.err(),
+                Some(Error::InvalidImportToken),
+                "token reused"
+            );
         }
     }
 }

@@ -1,134 +1,143 @@
-//! The sealed form a key takes in the store: its record and, for AWS_KMS keys, the material
-//! this server generated, encrypted and authenticated under a storage key. This is the one
-//! place that turns a [`Key`] into bytes for the database and back.
+//! The form a key takes in the store: its record sealed by the core ([`KeyRecord::seal`], under
+//! the current storage key, bound to the key id and the revision) and, for AWS_KMS keys, the
+//! material this server generated, sealed here under a key derived from the same storage key
+//! and bound to the account, the key id and the same revision. This is the one place that turns
+//! a [`Key`] into bytes for the database and back.
 //!
-//! Layout (version 1): `0x01 | storage key id (8) | nonce (12) | AES-256-GCM(JSON) | tag (16)`,
-//! with the account and the key id in the associated data, so a sealed record copied onto
-//! another key's row does not open.
+//! Layout (server row format 1), integers big-endian:
+//!
+//! | length | field |
+//! |---|---|
+//! | 1 | `0x01` |
+//! | 4 | length *r* of the sealed record |
+//! | *r* | the core's sealed record |
+//! | rest | empty, or the sealed generated material: storage key id (8), nonce (12), AES-256-GCM ciphertext, tag (16) |
+//!
+//! The generated material's plaintext is, per version, oldest first: the 32-byte material id,
+//! a 4-byte length and the material bytes. Its AES-256-GCM key is
+//! HMAC-SHA256(storage key, `kms-import-server generated material v1`).
+
+use hmac::{KeyInit as _, Mac};
+use kms_import::{StorageKey, StorageKeys};
 
 use crate::prelude::*;
 
-const VERSION: u8 = 0x01;
+const ROW_FORMAT: u8 = 0x01;
 const KEY_ID_LEN: usize = 8;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
-const AAD_LABEL: &[u8] = b"kms-import-server key record v1\0";
+const DERIVE_LABEL: &[u8] = b"kms-import-server generated material v1";
+const AAD_LABEL: &[u8] = b"kms-import-server/generated-material\0";
 
-/// A key that seals records at rest: an 8-byte id (stored beside each sealed record so that a
-/// rotated set finds the right key) and 32 secret bytes.
-#[derive(Clone)]
-pub(crate) struct StorageKey {
-    id: [u8; KEY_ID_LEN],
-    key: Zeroizing<[u8; 32]>,
+fn material_cipher(key: &StorageKey) -> Result<Aes256Gcm, Error> {
+    let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(key.expose_secret())
+        .map_err(|_| Error::Internal)?;
+    mac.update(DERIVE_LABEL);
+    let derived = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
+    Ok(Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(&*derived)))
 }
 
-impl std::fmt::Debug for StorageKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StorageKey(<redacted>)")
-    }
-}
-
-impl StorageKey {
-    pub(crate) fn generate(rng: &mut dyn CryptoRng) -> StorageKey {
-        let mut id = [0u8; KEY_ID_LEN];
-        rng.fill_bytes(&mut id);
-        let mut key = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(key.as_mut());
-        StorageKey { id, key }
-    }
-
-    pub(crate) fn from_bytes(id: [u8; KEY_ID_LEN], key: Zeroizing<[u8; 32]>) -> StorageKey {
-        StorageKey { id, key }
-    }
-
-    pub(crate) fn id(&self) -> [u8; KEY_ID_LEN] {
-        self.id
-    }
-
-    pub(crate) fn expose_secret(&self) -> &[u8; 32] {
-        &self.key
-    }
-
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(&*self.key))
-    }
-}
-
-/// The current storage key and the previous ones that still open older records.
-#[derive(Clone, Debug)]
-pub(crate) struct StorageKeys {
-    current: StorageKey,
-    previous: Vec<StorageKey>,
-}
-
-impl StorageKeys {
-    pub(crate) fn new(current: StorageKey) -> StorageKeys {
-        StorageKeys {
-            current,
-            previous: Vec::new(),
+/// The key with this id, looked up without an early exit.
+fn find<'k>(keys: &'k StorageKeys, id: &[u8]) -> Option<&'k StorageKey> {
+    use subtle::ConstantTimeEq;
+    let mut found = None;
+    for k in std::iter::once(keys.current()).chain(keys.previous()) {
+        if bool::from(k.id().as_bytes().ct_eq(id)) {
+            found = Some(k);
         }
     }
-
-    /// Current first; ids must be distinct.
-    pub(crate) fn from_list(mut keys: Vec<StorageKey>) -> Result<StorageKeys, String> {
-        if keys.is_empty() {
-            return Err("no storage key".to_owned());
-        }
-        for (i, k) in keys.iter().enumerate() {
-            if keys[..i].iter().any(|o| o.id == k.id) {
-                return Err("two storage keys share an id".to_owned());
-            }
-        }
-        let current = keys.remove(0);
-        Ok(StorageKeys {
-            current,
-            previous: keys,
-        })
-    }
-
-    pub(crate) fn current(&self) -> &StorageKey {
-        &self.current
-    }
-
-    pub(crate) fn all(&self) -> impl Iterator<Item = &StorageKey> {
-        std::iter::once(&self.current).chain(self.previous.iter())
-    }
-
-    /// The key with this id, looked up without an early exit.
-    fn find(&self, id: &[u8]) -> Option<&StorageKey> {
-        use subtle::ConstantTimeEq;
-        let mut found = None;
-        for k in self.all() {
-            if bool::from(k.id.ct_eq(id)) {
-                found = Some(k);
-            }
-        }
-        found
-    }
+    found
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Plain {
-    record: KeyRecord,
-    #[serde(default)]
-    generated: Option<String>,
-}
-
-impl Drop for Plain {
-    fn drop(&mut self) {
-        if let Some(g) = &mut self.generated {
-            zeroize::Zeroize::zeroize(g);
-        }
-    }
-}
-
-fn aad(account: &str, key_id: &KeyId) -> Vec<u8> {
+fn aad(account: &str, key_id: &KeyId, revision: u64) -> Vec<u8> {
     let mut aad = AAD_LABEL.to_vec();
     aad.extend_from_slice(account.as_bytes());
     aad.push(0);
     aad.extend_from_slice(key_id.to_string().as_bytes());
+    aad.extend_from_slice(&revision.to_be_bytes());
     aad
+}
+
+fn seal_generated(
+    keys: &StorageKeys,
+    account: &str,
+    record: &KeyRecord,
+    generated: &Generated,
+    rng: &mut dyn CryptoRng,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let mut body = Zeroizing::new(Vec::new());
+    for v in generated.versions() {
+        let material = v.material.expose_secret();
+        body.extend_from_slice(v.id.as_bytes());
+        body.extend_from_slice(
+            &u32::try_from(material.len())
+                .map_err(|_| Error::Internal)?
+                .to_be_bytes(),
+        );
+        body.extend_from_slice(material);
+    }
+    let key = keys.current();
+    let mut nonce = [0u8; NONCE_LEN];
+    rng.fill_bytes(&mut nonce);
+    let tag = material_cipher(key)?
+        .encrypt_inout_detached(
+            &GcmNonce::from(nonce),
+            &aad(account, &record.key_id(), record.revision()),
+            body.as_mut_slice().into(),
+        )
+        .map_err(|_| Error::Internal)?;
+    out.extend_from_slice(key.id().as_bytes());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&tag);
+    Ok(())
+}
+
+fn open_generated(
+    keys: &StorageKeys,
+    account: &str,
+    record: &KeyRecord,
+    bytes: &[u8],
+) -> Result<Generated, Error> {
+    if bytes.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
+        return Err(Error::Internal);
+    }
+    let (id, rest) = bytes.split_at(KEY_ID_LEN);
+    let (nonce, rest) = rest.split_at(NONCE_LEN);
+    let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
+    let key = find(keys, id).ok_or(Error::Internal)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::Internal)?;
+    let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Internal)?;
+    let mut body = Zeroizing::new(body.to_vec());
+    material_cipher(key)?
+        .decrypt_inout_detached(
+            &GcmNonce::from(nonce),
+            &aad(account, &record.key_id(), record.revision()),
+            body.as_mut_slice().into(),
+            &GcmTag::from(tag),
+        )
+        .map_err(|_| Error::Internal)?;
+    let mut versions = Vec::new();
+    let mut rest: &[u8] = &body;
+    while !rest.is_empty() {
+        if rest.len() < 36 {
+            return Err(Error::Internal);
+        }
+        let (id, tail) = rest.split_at(32);
+        let (len, tail) = tail.split_at(4);
+        let len = u32::from_be_bytes(len.try_into().map_err(|_| Error::Internal)?) as usize;
+        if tail.len() < len {
+            return Err(Error::Internal);
+        }
+        let (material, tail) = tail.split_at(len);
+        versions.push(GeneratedVersion {
+            id: KeyMaterialId::from_bytes(id.try_into().map_err(|_| Error::Internal)?),
+            material: KeyMaterial::new(material.to_vec()),
+        });
+        rest = tail;
+    }
+    Generated::from_versions(versions).ok_or(Error::Internal)
 }
 
 /// Seals `key` for the store.
@@ -138,88 +147,67 @@ pub(crate) fn seal_key(
     key: &Key,
     rng: &mut dyn CryptoRng,
 ) -> Result<Vec<u8>, Error> {
-    use base64ct::Encoding;
-    let plain = Plain {
-        record: key.record.clone(),
-        generated: key
-            .generated
-            .as_ref()
-            .map(|m| base64ct::Base64::encode_string(m.expose_secret())),
-    };
-    let mut body = Zeroizing::new(serde_json::to_vec(&plain).map_err(|_| Error::Internal)?);
-    drop(plain);
-    let storage_key = keys.current();
-    let mut nonce = [0u8; NONCE_LEN];
-    rng.fill_bytes(&mut nonce);
-    let tag = storage_key
-        .cipher()
-        .encrypt_inout_detached(
-            &GcmNonce::from(nonce),
-            &aad(account, &key.record.key_id()),
-            body.as_mut_slice().into(),
-        )
-        .map_err(|_| Error::Internal)?;
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len() + TAG_LEN);
-    out.push(VERSION);
-    out.extend_from_slice(&storage_key.id);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&tag);
+    let record = key.record.seal(keys, rng)?;
+    let mut out = Vec::with_capacity(5 + record.len() + 64);
+    out.push(ROW_FORMAT);
+    out.extend_from_slice(
+        &u32::try_from(record.len())
+            .map_err(|_| Error::Internal)?
+            .to_be_bytes(),
+    );
+    out.extend_from_slice(&record);
+    if let Some(generated) = &key.generated {
+        seal_generated(keys, account, &key.record, generated, rng, &mut out)?;
+    }
     Ok(out)
 }
 
-/// Opens what [`seal_key`] made for `expected` in `account`. Every failure is the same
+/// Opens what [`seal_key`] made for `expected` in `account` at `revision` (the row's revision
+/// column, [`Key::revision`]: a stale copy put back in place is refused). Every failure is the same
 /// KMSInternalException: a damaged or foreign row says nothing about why it did not open.
 pub(crate) fn open_key(
     keys: &StorageKeys,
     account: &str,
     expected: &KeyId,
+    revision: u64,
     bytes: &[u8],
 ) -> Result<Key, Error> {
-    use base64ct::Encoding;
-    if bytes.len() < HEADER_LEN + TAG_LEN || bytes[0] != VERSION {
+    let (&format, rest) = bytes.split_first().ok_or(Error::Internal)?;
+    if format != ROW_FORMAT || rest.len() < 4 {
         return Err(Error::Internal);
     }
-    let storage_key = keys
-        .find(&bytes[1..1 + KEY_ID_LEN])
-        .ok_or(Error::Internal)?;
-    let nonce: [u8; NONCE_LEN] = bytes[1 + KEY_ID_LEN..HEADER_LEN]
-        .try_into()
-        .map_err(|_| Error::Internal)?;
-    let (body, tag) = bytes[HEADER_LEN..].split_at(bytes.len() - HEADER_LEN - TAG_LEN);
-    let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Internal)?;
-    let mut body = Zeroizing::new(body.to_vec());
-    storage_key
-        .cipher()
-        .decrypt_inout_detached(
-            &GcmNonce::from(nonce),
-            &aad(account, expected),
-            body.as_mut_slice().into(),
-            &GcmTag::from(tag),
-        )
-        .map_err(|_| Error::Internal)?;
-    let plain: Plain = serde_json::from_slice(&body).map_err(|_| Error::Internal)?;
-    if plain.record.key_id() != *expected || plain.record.check_invariants().is_err() {
+    let (len, rest) = rest.split_at(4);
+    let len = u32::from_be_bytes(len.try_into().map_err(|_| Error::Internal)?) as usize;
+    if rest.len() < len {
         return Err(Error::Internal);
     }
-    let generated = match &plain.generated {
-        Some(b64) => Some(KeyMaterial::new(
-            base64ct::Base64::decode_vec(b64).map_err(|_| Error::Internal)?,
-        )),
-        None => None,
+    let (sealed, generated) = rest.split_at(len);
+    let record = KeyRecord::open_sealed(keys, expected, sealed).map_err(|_| Error::Internal)?;
+    if record.account_id().as_str() != account {
+        return Err(Error::Internal);
+    }
+    let generated = match (record.origin(), generated.is_empty()) {
+        (Origin::AwsKms, false) => Some(open_generated(keys, account, &record, generated)?),
+        (Origin::AwsKms, true) => return Err(Error::Internal),
+        (_, true) => None,
+        (_, false) => return Err(Error::Internal),
     };
-    Ok(Key {
-        record: plain.record.clone(),
-        generated,
-    })
+    let key = Key { record, generated };
+    if key.revision() != revision {
+        return Err(Error::Internal);
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kms_import::StorageKeyId;
+
+    const ACCOUNT: &str = "111122223333";
 
     fn key(rng: &mut OsRng, origin: Origin) -> Key {
-        let ctx = KeyContext::new("aws", "us-east-1", "111122223333").unwrap();
+        let ctx = KeyContext::new("aws", "us-east-1", ACCOUNT).unwrap();
         let record = KeyRecord::create(
             &ctx,
             KeyId::random(rng),
@@ -233,52 +221,100 @@ mod tests {
         )
         .unwrap();
         let generated = (origin == Origin::AwsKms)
-            .then(|| generate_material(KeySpec::SymmetricDefault, rng).unwrap());
+            .then(|| Generated::new(KeySpec::SymmetricDefault, rng).unwrap());
         Key { record, generated }
     }
 
-    #[test]
-    fn sealed_keys_open_and_hide_the_material() {
-        let mut rng: OsRng = UnwrapErr(SysRng);
-        let keys = StorageKeys::new(StorageKey::generate(&mut rng));
-        let k = key(&mut rng, Origin::AwsKms);
-        let sealed = seal_key(&keys, "111122223333", &k, &mut rng).unwrap();
-        let material = k.generated.as_ref().unwrap().expose_secret().to_vec();
-        assert!(!sealed.windows(material.len()).any(|w| w == material));
-        use base64ct::Encoding;
-        let b64 = base64ct::Base64::encode_string(&material);
-        assert!(!sealed.windows(b64.len()).any(|w| w == b64.as_bytes()));
-        let back = open_key(&keys, "111122223333", &k.record.key_id(), &sealed).unwrap();
-        assert_eq!(back.record.key_id(), k.record.key_id());
-        assert_eq!(back.generated.unwrap().expose_secret(), &material[..]);
+    fn storage(rng: &mut OsRng) -> StorageKeys {
+        StorageKeys::new(StorageKey::generate(rng))
     }
 
     #[test]
-    fn a_sealed_key_opens_only_as_itself_under_a_known_key() {
+    fn sealed_keys_open_and_hide_the_generated_material() {
         let mut rng: OsRng = UnwrapErr(SysRng);
-        let keys = StorageKeys::new(StorageKey::generate(&mut rng));
-        let k = key(&mut rng, Origin::External);
-        let id = k.record.key_id();
-        let sealed = seal_key(&keys, "111122223333", &k, &mut rng).unwrap();
-        // Another key's row, another account, another storage key, a flipped bit: all refused.
-        let other = key(&mut rng, Origin::External).record.key_id();
-        assert!(open_key(&keys, "111122223333", &other, &sealed).is_err());
-        assert!(open_key(&keys, "444455556666", &id, &sealed).is_err());
-        let stranger = StorageKeys::new(StorageKey::generate(&mut rng));
-        assert!(open_key(&stranger, "111122223333", &id, &sealed).is_err());
-        for i in [0, 3, HEADER_LEN + 2, sealed.len() - 1] {
-            let mut bad = sealed.clone();
-            bad[i] ^= 1;
-            assert!(
-                open_key(&keys, "111122223333", &id, &bad).is_err(),
-                "byte {i}"
-            );
+        let keys = storage(&mut rng);
+        let mut k = key(&mut rng, Origin::AwsKms);
+        k.generated
+            .as_mut()
+            .unwrap()
+            .rotate(KeySpec::SymmetricDefault, &mut rng)
+            .unwrap();
+        let sealed = seal_key(&keys, ACCOUNT, &k, &mut rng).unwrap();
+        let rev = k.revision();
+        assert_eq!(
+            rev,
+            k.record.revision() + 1,
+            "a rotation of generated material counts"
+        );
+        for v in k.generated.as_ref().unwrap().versions() {
+            let m = v.material.expose_secret();
+            assert!(!sealed.windows(m.len()).any(|w| w == m));
         }
-        assert!(open_key(&keys, "111122223333", &id, &sealed[..HEADER_LEN]).is_err());
-        // After a rotation the old key still opens old rows.
-        let rotated =
-            StorageKeys::from_list(vec![StorageKey::generate(&mut rng), keys.current().clone()])
-                .unwrap();
-        assert!(open_key(&rotated, "111122223333", &id, &sealed).is_ok());
+        let back = open_key(&keys, ACCOUNT, &k.record.key_id(), rev, &sealed).unwrap();
+        assert_eq!(back.record.key_id(), k.record.key_id());
+        let (a, b) = (back.generated.unwrap(), k.generated.unwrap());
+        assert_eq!(a.versions().len(), 2);
+        for (x, y) in a.versions().iter().zip(b.versions()) {
+            assert_eq!(x.id, y.id);
+            assert_eq!(x.material.expose_secret(), y.material.expose_secret());
+        }
+    }
+
+    #[test]
+    fn a_sealed_key_opens_only_as_itself_at_its_revision_under_a_known_key() {
+        let mut rng: OsRng = UnwrapErr(SysRng);
+        let keys = storage(&mut rng);
+        for origin in [Origin::AwsKms, Origin::External] {
+            let k = key(&mut rng, origin);
+            let id = k.record.key_id();
+            let rev = k.revision();
+            let sealed = seal_key(&keys, ACCOUNT, &k, &mut rng).unwrap();
+            assert!(open_key(&keys, ACCOUNT, &id, rev, &sealed).is_ok());
+            let other = key(&mut rng, origin).record.key_id();
+            assert!(open_key(&keys, ACCOUNT, &other, rev, &sealed).is_err());
+            assert!(open_key(&keys, "444455556666", &id, rev, &sealed).is_err());
+            assert!(open_key(&keys, ACCOUNT, &id, rev + 1, &sealed).is_err());
+            assert!(open_key(&storage(&mut rng), ACCOUNT, &id, rev, &sealed).is_err());
+            for i in [0, 3, 20, sealed.len() / 2, sealed.len() - 1] {
+                let mut bad = sealed.clone();
+                bad[i] ^= 1;
+                assert!(
+                    open_key(&keys, ACCOUNT, &id, rev, &bad).is_err(),
+                    "byte {i}"
+                );
+            }
+            assert!(open_key(&keys, ACCOUNT, &id, rev, &sealed[..sealed.len() - 1]).is_err());
+            assert!(open_key(&keys, ACCOUNT, &id, rev, &[]).is_err());
+            // After a rotation the previous storage key still opens older rows.
+            let rotated = StorageKeys::with_previous(
+                StorageKey::from_bytes(StorageKeyId::from_bytes([9; 8]), [7; 32]),
+                vec![keys.current().clone()],
+                2,
+            )
+            .unwrap();
+            assert!(open_key(&rotated, ACCOUNT, &id, rev, &sealed).is_ok());
+        }
+    }
+
+    #[test]
+    fn generated_material_cannot_be_moved_onto_another_key() {
+        let mut rng: OsRng = UnwrapErr(SysRng);
+        let keys = storage(&mut rng);
+        let a = key(&mut rng, Origin::AwsKms);
+        let b = key(&mut rng, Origin::AwsKms);
+        let sa = seal_key(&keys, ACCOUNT, &a, &mut rng).unwrap();
+        let sb = seal_key(&keys, ACCOUNT, &b, &mut rng).unwrap();
+        let split = |s: &[u8]| 5 + u32::from_be_bytes(s[1..5].try_into().unwrap()) as usize;
+        // b's record with a's generated material.
+        let mut mixed = sb[..split(&sb)].to_vec();
+        mixed.extend_from_slice(&sa[split(&sa)..]);
+        let rev = b.revision();
+        assert!(open_key(&keys, ACCOUNT, &b.record.key_id(), rev, &mixed).is_err());
+        // An AWS_KMS record without its material, an EXTERNAL one with some.
+        assert!(open_key(&keys, ACCOUNT, &b.record.key_id(), rev, &sb[..split(&sb)]).is_err());
+        let e = key(&mut rng, Origin::External);
+        let mut se = seal_key(&keys, ACCOUNT, &e, &mut rng).unwrap();
+        se.extend_from_slice(&sa[split(&sa)..]);
+        assert!(open_key(&keys, ACCOUNT, &e.record.key_id(), e.record.revision(), &se).is_err());
     }
 }

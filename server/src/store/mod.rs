@@ -14,12 +14,22 @@ mod postgres;
 mod sqlite;
 
 use crate::prelude::*;
-use codec::StorageKeys;
+use kms_import::StorageKeys;
 
 /// One KMS key: its record, and for AWS_KMS keys the material this server generated.
 pub(crate) struct Key {
     pub(crate) record: KeyRecord,
-    pub(crate) generated: Option<KeyMaterial>,
+    pub(crate) generated: Option<Generated>,
+}
+
+impl Key {
+    /// What compare-and-swap compares: the record's revision, plus, for a key of origin
+    /// AWS_KMS, the number of rotations of its generated material (which the record does not
+    /// see). Every change moves it.
+    pub(crate) fn revision(&self) -> u64 {
+        let rotations = self.generated.as_ref().map_or(0, Generated::rotations);
+        self.record.revision().wrapping_add(rotations as u64)
+    }
 }
 
 /// A stored key as the backend sees it: the revision compare-and-swap works on, and the sealed
@@ -260,14 +270,14 @@ impl Store {
         else {
             return Ok(None);
         };
-        let key = codec::open_key(&self.storage, &self.account, id, &row.sealed)
+        let key = codec::open_key(&self.storage, &self.account, id, row.revision, &row.sealed)
             .inspect_err(|_| eprintln!("store: the stored record of key {id} does not open"))?;
         Ok(Some((key, row.revision)))
     }
 
     fn row(&self, key: &Key, rng: &mut dyn CryptoRng) -> Result<Row, Error> {
         Ok(Row {
-            revision: key.record.revision(),
+            revision: key.revision(),
             sealed: codec::seal_key(&self.storage, &self.account, key, rng)?,
         })
     }
