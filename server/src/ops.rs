@@ -881,8 +881,10 @@ impl Kms {
 
     /// The timer step, on every instance: stores the expiry of material that is due, and
     /// deletes keys whose deletion date has passed (with their aliases). Each change is a
-    /// compare-and-swap, so whichever instance gets there first does it, once.
-    pub(crate) fn sweep(&self, now: OffsetDateTime) {
+    /// compare-and-swap, so whichever instance gets there first does it, once; the answer
+    /// counts what this instance did.
+    pub(crate) fn sweep(&self, now: OffsetDateTime) -> Swept {
+        let mut swept = Swept::default();
         let due = match self
             .store
             .backend()
@@ -891,21 +893,22 @@ impl Kms {
             Ok(due) => due,
             Err(e) => {
                 let _ = store_failure(e);
-                return;
+                return swept;
             }
         };
         for id in due {
             if let Ok(id) = KeyId::from_str(&id) {
                 // A failure was logged; the key stays due and the next tick tries again.
-                let _ = self.sweep_key(&id, now);
+                let _ = self.sweep_key(&id, now, &mut swept);
             }
         }
         if let Err(e) = self.store.backend().purge_tokens(now.unix_timestamp()) {
             let _ = store_failure(e);
         }
+        swept
     }
 
-    fn sweep_key(&self, id: &KeyId, now: OffsetDateTime) -> Result<(), Error> {
+    fn sweep_key(&self, id: &KeyId, now: OffsetDateTime, swept: &mut Swept) -> Result<(), Error> {
         let mut rng: OsRng = UnwrapErr(SysRng);
         for _ in 0..CAS_ATTEMPTS {
             let Some((mut key, stored)) = self.store.load(id)? else {
@@ -914,6 +917,7 @@ impl Kms {
             if key.record.deletion_due(now) {
                 if self.store.remove(id, stored)? {
                     println!("deletion: key {id} deleted");
+                    swept.deleted += 1;
                     return Ok(());
                 }
                 continue;
@@ -925,10 +929,20 @@ impl Kms {
             if self.store.swap(stored, &key, &mut rng)? {
                 if !outcome.is_empty() {
                     println!("expiry: key material of {id} expired");
+                    swept.expired += 1;
                 }
                 return Ok(());
             }
         }
         Err(Error::Internal)
     }
+}
+
+/// What one sweep of one instance did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Swept {
+    /// Keys whose material expiry this instance stored.
+    pub(crate) expired: usize,
+    /// Keys this instance deleted.
+    pub(crate) deleted: usize,
 }

@@ -196,14 +196,14 @@ impl FromStr for StoreSpec {
 }
 
 /// Opens (and on first use creates) the backend. Blocking: call from a blocking thread.
-pub(crate) fn open_backend(spec: &StoreSpec) -> Result<Box<dyn Backend>, String> {
+pub(crate) fn open_backend(spec: &StoreSpec) -> Result<Arc<dyn Backend>, String> {
     Ok(match spec {
-        StoreSpec::Memory => Box::new(memory::Memory::default()),
-        StoreSpec::Sqlite(path) => Box::new(
+        StoreSpec::Memory => Arc::new(memory::Memory::default()),
+        StoreSpec::Sqlite(path) => Arc::new(
             sqlite::Sqlite::open(path)
                 .map_err(|e| format!("cannot open the SQLite store {}: {}", path.display(), e.0))?,
         ),
-        StoreSpec::Postgres(url) => Box::new(
+        StoreSpec::Postgres(url) => Arc::new(
             postgres::Postgres::open(url)
                 .map_err(|e| format!("cannot open the PostgreSQL store: {}", e.0))?,
         ),
@@ -232,7 +232,7 @@ pub(crate) fn next_event(record: &KeyRecord) -> Option<i64> {
 
 /// The sealed-record store of one account.
 pub(crate) struct Store {
-    backend: Box<dyn Backend>,
+    backend: Arc<dyn Backend>,
     storage: StorageKeys,
     account: String,
     pub(crate) limits: Limits,
@@ -240,7 +240,7 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn new(
-        backend: Box<dyn Backend>,
+        backend: Arc<dyn Backend>,
         storage: StorageKeys,
         account: &str,
         limits: Limits,

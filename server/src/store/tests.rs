@@ -246,3 +246,59 @@ fn store_specs_parse() {
     assert!(!StoreSpec::Memory.is_durable());
     assert!(StoreSpec::Sqlite("x".into()).is_durable());
 }
+
+/// Two instances (two services over one backend) sweeping the same due keys at once: each
+/// expiry is stored once and each deletion done once, whichever instance gets there.
+#[test]
+fn two_instances_sweep_each_key_once() {
+    use crate::ops::{Kms, Swept};
+    let mut rng: OsRng = UnwrapErr(SysRng);
+    let secrets = crate::secrets::Secrets::generate(&mut rng);
+    let backend: Arc<dyn Backend> = Arc::new(memory::Memory::default());
+    let limits = Limits {
+        keys: 100,
+        aliases: 100,
+        aliases_per_key: 10,
+        tokens: 100,
+    };
+    let ctx = KeyContext::new("aws", "us-east-1", A).unwrap();
+    let instance = || {
+        let pool = Arc::new(Pool {
+            pool: Mutex::new(WrappingKeyPool::new()),
+            wake: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        let store = Store::new(Arc::clone(&backend), secrets.storage.clone(), A, limits);
+        Arc::new(Kms::new(ctx.clone(), pool, secrets.sealing.clone(), store))
+    };
+    let (one, two) = (instance(), instance());
+    let call = |kms: &Kms, op: &str, body: &str| {
+        let (status, body, _) = kms.handle(&format!("TrentService.{op}"), body.as_bytes(), None);
+        assert_eq!(status, 200, "{op}: {}", String::from_utf8_lossy(&body));
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default()
+    };
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let v = call(&one, "CreateKey", "{}");
+        let id = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+        call(
+            &two,
+            "ScheduleKeyDeletion",
+            &format!(r#"{{"KeyId":"{id}","PendingWindowInDays":7}}"#),
+        );
+        ids.push(id);
+    }
+    // Nothing is due yet.
+    assert_eq!(one.sweep(now()), Swept::default());
+    let later = now() + time::Duration::days(8);
+    let (a, b) = (Arc::clone(&one), Arc::clone(&two));
+    let ta = std::thread::spawn(move || a.sweep(later));
+    let tb = std::thread::spawn(move || b.sweep(later));
+    let (sa, sb) = (ta.join().unwrap(), tb.join().unwrap());
+    assert_eq!(sa.deleted + sb.deleted, ids.len(), "{sa:?} {sb:?}");
+    for id in &ids {
+        assert!(backend.get(A, id).unwrap().is_none());
+    }
+    assert_eq!(one.sweep(later), Swept::default());
+    assert_eq!(two.sweep(later), Swept::default());
+}
