@@ -42,7 +42,7 @@ finish() {
 }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$server" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+"$server" --listen "127.0.0.1:$port" --rate-limits off >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   grep -q "^listening on " "$work/server.log" 2>/dev/null && break

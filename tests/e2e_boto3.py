@@ -173,7 +173,8 @@ def free_port():
 def start_server(binary, log):
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--listen", f"127.0.0.1:{port}"],
+        # AWS's request-rate quotas would throttle this suite's back-to-back imports.
+        [binary, "--listen", f"127.0.0.1:{port}", "--rate-limits", "off"],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -1090,7 +1091,7 @@ def main():
         log.close()
     with open(log.name, encoding="utf-8", errors="replace") as f:
         lines = f.read().splitlines()
-    r.check("server logged one line per request", sum(1 for l in lines if l.startswith("request ")) > 100)
+    r.check("server logged one line per request", sum(1 for l in lines if " request " in l and "operation=" in l) > 100)
     print(f"wall time {time.monotonic() - started:.1f} s", flush=True)
     if r.failed:
         print("server log tail:\n" + "\n".join(lines[-20:]))

@@ -124,12 +124,22 @@ fn kill_and_restart(store: &str, scratch: &Scratch) -> Ledger {
         })
         .collect();
     // Kill once enough changes were acknowledged, with requests in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
     while ledger.acked.load(Ordering::Relaxed) < 60 {
         std::thread::sleep(Duration::from_millis(20));
         assert!(
             server.child.try_wait().unwrap().is_none(),
             "server died: {}",
             server.log_text()
+        );
+        assert!(
+            !workers.iter().all(|w| w.is_finished()),
+            "every client stopped: {}",
+            server.log_text()
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the load made no progress"
         );
     }
     server.kill9();

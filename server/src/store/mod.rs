@@ -212,7 +212,7 @@ pub(crate) fn open_backend(spec: &StoreSpec) -> Result<Arc<dyn Backend>, String>
 
 /// Logs a database failure for the operator and answers the client KMSInternalException.
 pub(crate) fn store_failure(e: StoreError) -> Error {
-    eprintln!("store: database error: {}", e.0);
+    tracing::error!(error = %e.0, "store: database error");
     Error::Internal
 }
 
@@ -271,7 +271,9 @@ impl Store {
             return Ok(None);
         };
         let key = codec::open_key(&self.storage, &self.account, id, row.revision, &row.sealed)
-            .inspect_err(|_| eprintln!("store: the stored record of key {id} does not open"))?;
+            .inspect_err(
+                |_| tracing::error!(key_id = %id, "store: the stored record does not open"),
+            )?;
         Ok(Some((key, row.revision)))
     }
 

@@ -263,11 +263,12 @@ fn two_instances_sweep_each_key_once() {
     };
     let ctx = KeyContext::new("aws", "us-east-1", A).unwrap();
     let instance = || {
-        let pool = Arc::new(Pool {
-            pool: Mutex::new(WrappingKeyPool::new()),
-            wake: Condvar::new(),
-            stop: AtomicBool::new(false),
-        });
+        let pool = Arc::new(Pool::new(
+            (0, 0, 0),
+            1,
+            StdDuration::from_secs(1),
+            Pool::os_generator(),
+        ));
         let store = Store::new(Arc::clone(&backend), secrets.storage.clone(), A, limits);
         Arc::new(Kms::new(ctx.clone(), pool, secrets.sealing.clone(), store))
     };

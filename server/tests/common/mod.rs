@@ -113,7 +113,9 @@ impl Server {
             "0",
             "--pool-rsa-4096",
             "0",
-        ]);
+        ])
+        // These tests drive the store, not the request-rate quotas.
+        .args(["--rate-limits", "off"]);
         if let Some(s) = secrets {
             cmd.arg("--secrets").arg(s);
         }
