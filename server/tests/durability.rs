@@ -232,8 +232,8 @@ fn sqlite_store_survives_kill_9_with_every_acknowledged_change() {
 
 #[test]
 fn postgres_store_survives_kill_9_with_every_acknowledged_change() {
-    let Ok(url) = std::env::var("KMS_IMPORT_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: KMS_IMPORT_TEST_POSTGRES_URL is not set; no PostgreSQL test ran");
+    let Some(url) = postgres_url("postgres_store_survives_kill_9_with_every_acknowledged_change")
+    else {
         return;
     };
     let scratch = Scratch::new("pg-kill");

@@ -142,8 +142,7 @@ fn sqlite_store_enforces_limits_and_pages() {
 
 #[test]
 fn postgres_store_enforces_limits_and_pages() {
-    let Ok(url) = std::env::var("KMS_IMPORT_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: KMS_IMPORT_TEST_POSTGRES_URL is not set; no PostgreSQL test ran");
+    let Some(url) = postgres_url("postgres_store_enforces_limits_and_pages") else {
         return;
     };
     let scratch = Scratch::new("limits-pg");

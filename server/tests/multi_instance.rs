@@ -17,10 +17,7 @@ struct Pair {
 }
 
 fn pair(tag: &str) -> Option<Pair> {
-    let Ok(url) = std::env::var("KMS_IMPORT_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: KMS_IMPORT_TEST_POSTGRES_URL is not set; no PostgreSQL test ran");
-        return None;
-    };
+    let url = postgres_url(tag)?;
     let scratch = Scratch::new(tag);
     let secrets = secrets_file(&scratch);
     let account = random_account();

@@ -270,3 +270,19 @@ pub fn state(s: &Server, key_id: &str) -> String {
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+/// The PostgreSQL database the tests use, or None after saying, where the test runner does
+/// not hide it, that the test is skipped.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("KMS_IMPORT_TEST_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            // Written to the process's stderr directly: the runner captures eprintln!.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: KMS_IMPORT_TEST_POSTGRES_URL is not set, no PostgreSQL test ran"
+            );
+            None
+        }
+    }
+}
