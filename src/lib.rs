@@ -44,7 +44,8 @@ pub use error::{Error, Result};
 pub use expiration::Expiration;
 pub use key_id::{AliasArn, AliasName, KeyArn, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef};
 pub use material::{
-    KeyMaterial, KeyMaterialId, SymmetricKey, ValidatedMaterial, validate_material,
+    CommitmentKey, CommitmentKeys, KeyMaterial, KeyMaterialId, MaterialCommitment, SymmetricKey,
+    ValidatedMaterial, validate_material,
 };
 pub use names::{
     AwsName, ExpirationModel, ImportState, ImportType, KeyMaterialState, KeySpec, KeyState,

@@ -13,9 +13,6 @@ pub(crate) struct Kms {
 /// it gives up with KMSInternalException (only a key changed this often by others loses).
 pub(crate) const CAS_ATTEMPTS: usize = 32;
 
-/// The largest page ListKeys and ListAliases return (AWS's bound on `Limit`).
-pub(crate) const MAX_PAGE: usize = 1000;
-
 /// The digest an outstanding import token is tracked by.
 pub(crate) fn token_digest(token: &[u8]) -> [u8; 32] {
     use sha2::Digest;
@@ -170,9 +167,23 @@ impl Key {
     }
 }
 
-/// The page size a request asks for: 1 to 1000, 100 when it names none.
-pub(crate) fn page_size(limit: Option<u32>) -> usize {
-    limit.map_or(DEFAULT_PAGE, |l| (l as usize).clamp(1, MAX_PAGE))
+/// Splits one page off `rows`, which a store read from the request's marker (inclusive) with
+/// room for one more: the core's rules (a marker that names no entry is
+/// InvalidMarkerException), in O(page).
+pub(crate) fn index_page<T>(
+    mut rows: Vec<T>,
+    size: usize,
+    marker: Option<&str>,
+    name: impl Fn(&T) -> String,
+) -> Result<(Vec<T>, Option<String>), Error> {
+    if let Some(m) = marker
+        && rows.first().is_none_or(|first| name(first) != m)
+    {
+        return Err(kms_import::page::invalid_marker(m));
+    }
+    let next = rows.get(size).map(&name);
+    rows.truncate(size);
+    Ok((rows, next))
 }
 
 impl Kms {
@@ -260,11 +271,11 @@ impl Kms {
                 Response::DeleteImportedKeyMaterial(out.into())
             }
             Request::EnableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now).into_result())?;
                 Response::EnableKey
             }
             Request::DisableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now).into_result())?;
                 Response::DisableKey
             }
             Request::ScheduleKeyDeletion(r) => {
@@ -272,7 +283,7 @@ impl Kms {
                     .pending_window_in_days
                     .unwrap_or(kms_import::record::DEFAULT_PENDING_WINDOW_DAYS);
                 Response::ScheduleKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    let date = k.record.schedule_deletion(now, Some(days))?;
+                    let date = k.record.schedule_deletion(now, Some(days)).into_result()?;
                     Ok(wire::ScheduleKeyDeletionResponse {
                         key_id: k.record.arn().to_string(),
                         deletion_date: Some(date),
@@ -283,7 +294,7 @@ impl Kms {
             }
             Request::CancelKeyDeletion(r) => {
                 Response::CancelKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    k.record.cancel_deletion(now)?;
+                    k.record.cancel_deletion(now).into_result()?;
                     Ok(wire::KeyIdResponse {
                         key_id: k.record.arn().to_string(),
                     })
@@ -601,22 +612,13 @@ impl Kms {
         &self,
         r: wire::ListKeysRequest,
     ) -> Result<wire::ListKeysResponse, Error> {
-        let size = page_size(r.limit);
-        let from = match r.marker.as_deref() {
-            Some(m) => Some(
-                KeyId::from_str(m)
-                    .map_err(|_| Error::InvalidMarker("Invalid marker.".to_owned()))?
-                    .to_string(),
-            ),
-            None => None,
-        };
-        let mut ids = self
+        let size = kms_import::page::page_len(r.limit)?;
+        let ids = self
             .store
             .backend()
-            .list_keys(self.store.account(), from.as_deref(), size + 1)
+            .list_keys(self.store.account(), r.marker.as_deref(), size + 1)
             .map_err(store_failure)?;
-        let next_marker = (ids.len() > size).then(|| ids.remove(size));
-        ids.truncate(size);
+        let (ids, next_marker) = index_page(ids, size, r.marker.as_deref(), String::clone)?;
         let keys = ids
             .into_iter()
             .map(|id| {
@@ -840,8 +842,8 @@ impl Kms {
             }
             None => None,
         };
-        let size = page_size(r.limit);
-        let mut rows = self
+        let size = kms_import::page::page_len(r.limit)?;
+        let rows = self
             .store
             .backend()
             .list_aliases(
@@ -851,8 +853,7 @@ impl Kms {
                 size + 1,
             )
             .map_err(store_failure)?;
-        let next_marker = (rows.len() > size).then(|| rows.remove(size).name);
-        rows.truncate(size);
+        let (rows, next_marker) = index_page(rows, size, r.marker.as_deref(), |a| a.name.clone())?;
         let aliases = rows
             .into_iter()
             .map(|a| {

@@ -23,7 +23,8 @@ impl KeyRecord {
     ///   associated one; material pending rotation comes last and has no rotation date.
     /// - A material has a rotation date exactly when it has a rotation type; there are at most
     ///   [`MAX_ON_DEMAND_ROTATIONS`] on-demand rotations.
-    /// - Material ids are unique, and a present material's id is derived from its bytes.
+    /// - Material ids are unique, and a present material whose id is keyed with the KMS key id
+    ///   alone has the id of its bytes (keyed ids need the service's commitment keys to check).
     /// - A material has an expiration exactly while its bytes are present.
     /// - The revision is at most `i64::MAX`.
     pub fn check_invariants(&self) -> Result<(), StorageError> {
@@ -105,7 +106,7 @@ impl KeyRecord {
             if m.material.is_some() != m.expiration.is_some() {
                 return Some(Invariant::ExpirationExactlyWhilePresent);
             }
-            if let Some(bytes) = &m.material {
+            if let (Some(bytes), None) = (&m.material, m.commitment_version) {
                 if !KeyMaterialId::derive(&key_id, bytes).ct_eq(&m.id) {
                     return Some(Invariant::MaterialMatchesId);
                 }
@@ -160,7 +161,7 @@ pub enum Invariant {
     UniqueMaterialIds,
     /// A material has an expiration exactly while its bytes are present.
     ExpirationExactlyWhilePresent,
-    /// A present material's id is derived from its bytes.
+    /// A present material whose id is keyed with the KMS key id alone has the id of its bytes.
     MaterialMatchesId,
     /// Material pending rotation is present (it is forgotten, not kept, once gone).
     PendingMaterialPresent,
@@ -203,7 +204,9 @@ impl fmt::Display for Invariant {
             Invariant::ExpirationExactlyWhilePresent => {
                 "a material has an expiration exactly while its bytes are present"
             }
-            Invariant::MaterialMatchesId => "a present material's id is derived from its bytes",
+            Invariant::MaterialMatchesId => {
+                "a present material with an unkeyed id has the id of its bytes"
+            }
             Invariant::PendingMaterialPresent => "material pending rotation is present",
             Invariant::RotationDateWithType => {
                 "a material has a rotation date exactly when it has a rotation type"

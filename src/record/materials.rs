@@ -6,18 +6,24 @@ use time::OffsetDateTime;
 use super::KeyRecord;
 use crate::error::Error;
 use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
-use crate::material::{KeyMaterial, KeyMaterialId};
+use crate::material::{KeyMaterial, KeyMaterialId, MaterialCommitment, check_material_description};
 use crate::names::{ImportState, ImportType, KeyMaterialState, Origin, RotationType};
 use crate::state::{DisabledImportPolicy, KeyOperation, outcome};
+use crate::store::Applied;
 
-/// Longest key-material description ImportKeyMaterial accepts, in characters.
-pub const MAX_MATERIAL_DESCRIPTION_LEN: usize = 256;
+pub use crate::material::MAX_MATERIAL_DESCRIPTION_LEN;
 
 /// One key material of a key: its id (the commitment that survives deletion), the bytes while
 /// they are present, and the expiration of its last import.
 #[derive(Debug, Clone)]
 pub struct MaterialRecord {
     pub(super) id: KeyMaterialId,
+    /// The version of the commitment key `id` was made with; `None` for ids keyed with the KMS
+    /// key id alone (records made before commitment keys).
+    pub(super) commitment_version: Option<u32>,
+    /// Whether the material was first recorded from a legacy RSAES_PKCS1_V1_5 unwrap and has
+    /// not been imported again through another algorithm since.
+    pub(super) legacy_wrapping: bool,
     pub(super) material: Option<KeyMaterial>,
     pub(super) expiration: Option<Expiration>,
     pub(super) material_state: KeyMaterialState,
@@ -30,6 +36,23 @@ impl MaterialRecord {
     /// The `KeyMaterialId`.
     pub fn id(&self) -> KeyMaterialId {
         self.id
+    }
+
+    /// The version of the [`CommitmentKey`](crate::CommitmentKey) the id was made with;
+    /// `None` for an id keyed with the KMS key id alone.
+    pub fn commitment_version(&self) -> Option<u32> {
+        self.commitment_version
+    }
+
+    /// Whether the material was first recorded from a legacy RSAES_PKCS1_V1_5 unwrap and not
+    /// imported again since through another wrapping algorithm. PKCS#1 v1.5 unwrapping uses
+    /// implicit rejection: a corrupted blob yields pseudo-random bytes, and about 1 in 250
+    /// corrupted RSA-2048 blobs yields exactly 32, which a SYMMETRIC_DEFAULT key without
+    /// material takes as its first material. An embedder that allows the legacy algorithm
+    /// should not trust such material until a use of the key has shown that the client holds
+    /// the same bytes.
+    pub fn legacy_wrapping(&self) -> bool {
+        self.legacy_wrapping
     }
 
     /// The bytes, or `None` while the material is deleted or expired.
@@ -99,7 +122,8 @@ pub struct MaterialImport {
     pub import_type: Option<ImportType>,
     /// `KeyMaterialId`, naming the existing material being re-imported.
     pub key_material_id: Option<KeyMaterialId>,
-    /// `KeyMaterialDescription`: up to 256 characters of `[a-zA-Z0-9:/_.-]` and whitespace.
+    /// `KeyMaterialDescription`: up to 256 characters of `[a-zA-Z0-9:/_.-]` and ASCII
+    /// whitespace.
     pub description: Option<String>,
     /// What an import into a Disabled key does.
     pub disabled_import_policy: DisabledImportPolicy,
@@ -175,6 +199,24 @@ impl KeyRecord {
         request: MaterialImport,
         now: OffsetDateTime,
     ) -> Result<KeyMaterialId, Error> {
+        let commitment = MaterialCommitment::unkeyed(&self.key_id().to_string(), &material);
+        self.import_committed_material(material, &commitment, request, false, now)
+    }
+
+    /// As [`KeyRecord::import_material`], with the material's commitment made by the caller
+    /// (ImportKeyMaterial makes it with the service's commitment keys): new material gets
+    /// `commitment.id()` and its version; a material the key holds is recognised by its id
+    /// under that material's own version, and keeps that id. `KMSInternalException` when the
+    /// commitment lacks the id under a version the record holds. `legacy_wrapping` says the
+    /// material came from a RSAES_PKCS1_V1_5 unwrap (see [`MaterialRecord::legacy_wrapping`]).
+    pub fn import_committed_material(
+        &mut self,
+        material: KeyMaterial,
+        commitment: &MaterialCommitment,
+        request: MaterialImport,
+        legacy_wrapping: bool,
+        now: OffsetDateTime,
+    ) -> Result<KeyMaterialId, Error> {
         if request.import_type == Some(ImportType::NewKeyMaterial)
             && request.key_material_id.is_some()
         {
@@ -200,14 +242,27 @@ impl KeyRecord {
             )));
         }
 
-        let id = KeyMaterialId::derive(&self.key_id().to_string(), &material);
-        if request
-            .key_material_id
-            .is_some_and(|given| !given.ct_eq(&id))
-        {
-            return Err(incorrect_material());
+        let mut existing = None;
+        for (i, m) in self.materials.iter().enumerate() {
+            let mine = commitment
+                .id_under(m.commitment_version)
+                .ok_or(Error::Internal)?;
+            if mine.ct_eq(&m.id) {
+                existing = Some(i);
+            }
         }
-        let existing = self.materials.iter().position(|m| m.id.ct_eq(&id));
+        // A material the key holds keeps its id (made under its own version).
+        let id = existing
+            .and_then(|i| self.materials.get(i))
+            .map_or(commitment.id(), |m| m.id);
+        if let Some(given) = request.key_material_id {
+            let named = existing
+                .and_then(|i| self.materials.get(i))
+                .is_some_and(|m| m.id.ct_eq(&given));
+            if !named {
+                return Err(incorrect_material());
+            }
+        }
         let import_type = request.import_type.unwrap_or(if self.materials.is_empty() {
             ImportType::NewKeyMaterial
         } else {
@@ -216,6 +271,8 @@ impl KeyRecord {
         let mut materials = self.materials.clone();
         let entry = MaterialRecord {
             id,
+            commitment_version: commitment.version(),
+            legacy_wrapping,
             material: Some(material),
             expiration: Some(request.expiration),
             material_state: KeyMaterialState::Current,
@@ -228,6 +285,7 @@ impl KeyRecord {
                 let slot = materials.get_mut(i).ok_or(Error::Internal)?;
                 slot.material = entry.material;
                 slot.expiration = entry.expiration;
+                slot.legacy_wrapping &= legacy_wrapping;
                 if entry.description.is_some() {
                     slot.description = entry.description;
                 }
@@ -270,6 +328,14 @@ impl KeyRecord {
     /// Errors: the key-state table's (origin not EXTERNAL, creating, updating, …);
     /// `NotFoundException` for a `KeyMaterialId` not associated with the key.
     pub fn delete_material(
+        &mut self,
+        key_material_id: Option<KeyMaterialId>,
+        now: OffsetDateTime,
+    ) -> Applied<Option<KeyMaterialId>> {
+        Applied::track(self, |r| r.delete_material_steps(key_material_id, now))
+    }
+
+    fn delete_material_steps(
         &mut self,
         key_material_id: Option<KeyMaterialId>,
         now: OffsetDateTime,
@@ -348,27 +414,4 @@ fn incorrect_material() -> Error {
          is not valid for this import type."
             .to_owned(),
     )
-}
-
-fn check_material_description(description: &str) -> Result<(), Error> {
-    let len = description.chars().count();
-    if len == 0 || len > MAX_MATERIAL_DESCRIPTION_LEN {
-        return Err(Error::invalid_length(
-            "keyMaterialDescription",
-            1,
-            MAX_MATERIAL_DESCRIPTION_LEN,
-        ));
-    }
-    let allowed = |c: char| {
-        c.is_ascii_alphanumeric() || c.is_whitespace() || matches!(c, ':' | '/' | '_' | '.' | '-')
-    };
-    if !description.chars().all(allowed) {
-        return Err(Error::Validation(format!(
-            "1 validation error detected: Value '{}' at 'keyMaterialDescription' failed to \
-             satisfy constraint: Member must satisfy regular expression pattern: \
-             ^[a-zA-Z0-9:/_\\s.-]+$",
-            crate::error::truncate_for_message(description)
-        )));
-    }
-    Ok(())
 }

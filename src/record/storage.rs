@@ -40,14 +40,18 @@
 //! | `Description` | string (empty when none) |
 //! | `DeletionDate` | time or `null` |
 //! | `KeyMaterials` | array, in association order, of the objects below |
-//! | `UsedTokens` | `{"Capacity": n, "Watermark": time or null, "Entries": [{"TokenId": 32 hex, "IssuedAt": time, "ParametersValidTo": time}]}` |
+//! | `UsedTokens` | `{"Capacity": n, "Watermark": time or null, "Entries": [{"TokenId": 32 hex, "IssuedAt": time, "ParametersValidTo": time}]}`; the watermark is the latest validity end of a dropped entry |
 //! | `Revision` | integer, 0..=`i64::MAX`, equal to the envelope's |
 //!
 //! A key material: `KeyMaterialId` (64 lowercase hex), `KeyMaterial` (standard padded base64 of
 //! the bytes, or `null` once deleted or expired), `ExpirationModel` (`KEY_MATERIAL_EXPIRES`,
 //! `KEY_MATERIAL_DOES_NOT_EXPIRE`, or `null` exactly when the bytes are absent), `ValidTo`
 //! (time under `KEY_MATERIAL_EXPIRES`, else `null`), `KeyMaterialState`,
-//! `KeyMaterialDescription`, `RotationDate`, `RotationType`.
+//! `KeyMaterialDescription`, `RotationDate`, `RotationType`, `CommitmentVersion` (the version
+//! of the commitment key the id was made with, or `null` for an id keyed with the key id alone;
+//! read as `null` when absent) and `LegacyWrapping` (`true` while the material's first import
+//! came through RSAES_PKCS1_V1_5 and nothing has confirmed it since; read as `false` when
+//! absent).
 //!
 //! A document with a higher `FormatVersion`, or an envelope with a higher version, is refused
 //! with [`StorageError::UnsupportedVersion`]: it was written by a newer release.

@@ -21,7 +21,7 @@ use crate::names::{
     ExpirationModel, KeyMaterialState, KeySpec, KeyState, KeyUsage, Origin, RotationType,
 };
 use crate::record::{KeyRecord, MaterialRecord};
-use crate::token::{TokenId, UsedTokens};
+use crate::token::{PARAMETERS_VALIDITY, TokenId, UsedTokens};
 
 fn utc(t: OffsetDateTime) -> OffsetDateTime {
     t.to_offset(UtcOffset::UTC)
@@ -74,6 +74,10 @@ struct MaterialOut<'a> {
     rotation_date: Option<OffsetDateTime>,
     #[serde(rename = "RotationType", with = "via_str::option")]
     rotation_type: Option<RotationType>,
+    #[serde(rename = "CommitmentVersion")]
+    commitment_version: Option<u32>,
+    #[serde(rename = "LegacyWrapping")]
+    legacy_wrapping: bool,
 }
 
 /// The used-token ledger, in both directions.
@@ -127,6 +131,8 @@ impl<'a> DocumentV1<'a> {
                     description: m.description.as_deref(),
                     rotation_date: m.rotation_date.map(utc),
                     rotation_type: m.rotation_type,
+                    commitment_version: m.commitment_version,
+                    legacy_wrapping: m.legacy_wrapping,
                 })
                 .collect(),
             used_tokens: LedgerV1 {
@@ -260,6 +266,10 @@ struct MaterialIn {
     rotation_date: Option<OffsetDateTime>,
     #[serde(rename = "RotationType", with = "via_str::option")]
     rotation_type: Option<RotationType>,
+    #[serde(rename = "CommitmentVersion", default)]
+    commitment_version: Option<u32>,
+    #[serde(rename = "LegacyWrapping", default)]
+    legacy_wrapping: bool,
 }
 
 fn expiration(
@@ -306,6 +316,8 @@ impl DocumentV1In {
         for m in self.materials {
             materials.push(MaterialRecord {
                 id: m.id,
+                commitment_version: m.commitment_version,
+                legacy_wrapping: m.legacy_wrapping,
                 material: m.material,
                 expiration: expiration(m.expiration_model, m.valid_to)?,
                 material_state: m.material_state,
@@ -422,6 +434,8 @@ impl DocumentV0 {
             };
             materials.push(MaterialRecord {
                 id: m.id,
+                commitment_version: None,
+                legacy_wrapping: false,
                 material: m.material,
                 expiration: expiration(model, valid_to)?,
                 material_state: m.material_state,
@@ -437,7 +451,20 @@ impl DocumentV0 {
                 for e in l.entries {
                     entries.push((e.token_id, unix(e.issued_at)?, unix(e.parameters_valid_to)?));
                 }
-                ledger(l.capacity, l.watermark.map(unix).transpose()?, entries)?
+                // This form's watermark was an issue time: the tokens issued by then are those
+                // whose validity ended a token lifetime later. Its ledgers could be small.
+                let watermark = match l.watermark {
+                    None => None,
+                    Some(issued) => Some(
+                        unix(issued)?
+                            .checked_add(PARAMETERS_VALIDITY)
+                            .ok_or_else(|| {
+                                StorageError::Malformed(format!("time {issued} is out of range"))
+                            })?,
+                    ),
+                };
+                let capacity = l.capacity.max(UsedTokens::DEFAULT_CAPACITY);
+                ledger(capacity, watermark, entries)?
             }
         };
         Ok(KeyRecord {
