@@ -1,5 +1,6 @@
 //! Two `kms-import-server` processes on one PostgreSQL database behave as one KMS. Runs when
 //! KMS_IMPORT_TEST_POSTGRES_URL is set (CI sets it); says so and passes vacuously otherwise.
+//! The same properties are checked for two processes on one SQLite file (always run).
 
 mod common;
 
@@ -18,18 +19,28 @@ struct Pair {
 
 fn pair(tag: &str) -> Option<Pair> {
     let url = postgres_url(tag)?;
+    Some(pair_on(url, Scratch::new(tag)))
+}
+
+/// Two processes on one SQLite file.
+fn sqlite_pair(tag: &str) -> Pair {
     let scratch = Scratch::new(tag);
+    let store = format!("sqlite:{}", scratch.path("kms.db").display());
+    pair_on(store, scratch)
+}
+
+fn pair_on(url: String, scratch: Scratch) -> Pair {
     let secrets = secrets_file(&scratch);
     let account = random_account();
     let a = Server::start(&url, Some(&secrets), &account, scratch.path("a.log"));
     let b = Server::start(&url, Some(&secrets), &account, scratch.path("b.log"));
-    Some(Pair {
+    Pair {
         a,
         b,
         url,
         account,
         _scratch: scratch,
-    })
+    }
 }
 
 fn code(v: &Value) -> &str {
@@ -38,7 +49,17 @@ fn code(v: &Value) -> &str {
 
 #[test]
 fn parameters_from_one_instance_import_on_the_other() {
-    let Some(p) = pair("pg-cross") else { return };
+    if let Some(p) = pair("pg-cross") {
+        parameters_from_one_instance_import_on_the_other_on(&p);
+    }
+}
+
+#[test]
+fn sqlite_parameters_from_one_instance_import_on_the_other() {
+    parameters_from_one_instance_import_on_the_other_on(&sqlite_pair("sqlite-cross"));
+}
+
+fn parameters_from_one_instance_import_on_the_other_on(p: &Pair) {
     let id = create_external(&p.a);
     let (status, v) = import_via(&p.a, &p.b, &id, &random_bytes(32));
     assert_eq!(status, 200, "{v}");
@@ -53,7 +74,19 @@ fn parameters_from_one_instance_import_on_the_other() {
 
 #[test]
 fn racing_imports_of_different_material_on_two_instances_have_one_winner() {
-    let Some(p) = pair("pg-race") else { return };
+    if let Some(p) = pair("pg-race") {
+        racing_imports_of_different_material_on_two_instances_have_one_winner_on(&p);
+    }
+}
+
+#[test]
+fn sqlite_racing_imports_of_different_material_on_two_instances_have_one_winner() {
+    racing_imports_of_different_material_on_two_instances_have_one_winner_on(&sqlite_pair(
+        "sqlite-race",
+    ));
+}
+
+fn racing_imports_of_different_material_on_two_instances_have_one_winner_on(p: &Pair) {
     for round in 0..6 {
         let id = create_external(&p.a);
         let pa = p.a.ok("GetParametersForImport", params_request(&id));
@@ -114,7 +147,19 @@ fn racing_imports_of_different_material_on_two_instances_have_one_winner() {
 
 #[test]
 fn a_key_made_on_one_instance_is_used_rotated_and_deleted_on_the_other() {
-    let Some(p) = pair("pg-life") else { return };
+    if let Some(p) = pair("pg-life") {
+        a_key_made_on_one_instance_is_used_rotated_and_deleted_on_the_other_on(&p);
+    }
+}
+
+#[test]
+fn sqlite_a_key_made_on_one_instance_is_used_rotated_and_deleted_on_the_other() {
+    a_key_made_on_one_instance_is_used_rotated_and_deleted_on_the_other_on(&sqlite_pair(
+        "sqlite-life",
+    ));
+}
+
+fn a_key_made_on_one_instance_is_used_rotated_and_deleted_on_the_other_on(p: &Pair) {
     // A generated key: described and used across instances.
     let v = p.a.ok("CreateKey", json!({"Description": "made on a"}));
     let gen_id = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
