@@ -158,8 +158,9 @@ pub(crate) trait Backend: Send + Sync {
     fn purge_tokens(&self, now: i64) -> Result<(), StoreError>;
 }
 
-/// Where a server keeps its state, from `--store`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where a server keeps its state, from `--store`. `Debug` leaves out the PostgreSQL URL,
+/// which may carry a password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreSpec {
     /// In memory, gone with the process.
     Memory,
@@ -167,6 +168,16 @@ pub enum StoreSpec {
     Sqlite(std::path::PathBuf),
     /// A PostgreSQL database (`postgres://` or `postgresql://` URL).
     Postgres(String),
+}
+
+impl std::fmt::Debug for StoreSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreSpec::Memory => f.write_str("Memory"),
+            StoreSpec::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            StoreSpec::Postgres(_) => f.write_str("Postgres(<url>)"),
+        }
+    }
 }
 
 impl StoreSpec {

@@ -249,6 +249,8 @@ fn store_specs_parse() {
     assert!("sqlite:".parse::<StoreSpec>().is_err());
     assert!("mysql://x".parse::<StoreSpec>().is_err());
     assert!(!StoreSpec::Memory.is_durable());
+    let with_password = StoreSpec::Postgres("postgres://u:hunter2@h/db".to_owned());
+    assert!(!format!("{with_password:?}").contains("hunter2"));
     assert!(StoreSpec::Sqlite("x".into()).is_durable());
 }
 
