@@ -171,12 +171,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| {
             format!("cannot start the key-generation threads: {e} (try fewer --pool-workers)")
         })?;
-    let kms = Arc::new(Kms::new(
-        ctx,
-        Arc::clone(&pool),
-        secrets.sealing.clone(),
-        store,
-    ));
+    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &secrets, store));
     let server = Arc::new(Server {
         kms: Arc::clone(&kms),
         quotas: quota::Quotas::new(args.rate_limits == "on", &args.rate_limit),

@@ -187,9 +187,15 @@ pub(crate) fn index_page<T>(
 }
 
 impl Kms {
-    pub(crate) fn new(ctx: KeyContext, pool: Arc<Pool>, sealing: SealingKeys, store: Store) -> Kms {
+    pub(crate) fn new(
+        ctx: KeyContext,
+        pool: Arc<Pool>,
+        secrets: &crate::secrets::Secrets,
+        store: Store,
+    ) -> Kms {
         Kms {
-            import: ImportService::new(ctx.clone(), sealing),
+            import: ImportService::new(ctx.clone(), secrets.sealing.clone())
+                .with_commitment_keys(secrets.commitment.clone()),
             ctx,
             store,
             pool,

@@ -11,7 +11,7 @@
 //!   "format": "kms-import-server-secrets/1",
 //!   "sealing_keys":    [{ "id": "<16 hex digits>", "key": "<64 hex digits>" }, ...],
 //!   "storage_keys":    [{ "id": "<16 hex digits>", "key": "<64 hex digits>" }, ...],
-//!   "commitment_keys": [{ "version": 1,             "key": "<64 hex digits>" }, ...]
+//!   "commitment_keys": [{ "version": <u32, not 0>,  "key": "<64 hex digits>" }, ...]
 //! }
 //! ```
 //!
@@ -22,7 +22,7 @@ use std::path::Path;
 
 use crate::prelude::*;
 use kms_import::token::{SEALING_KEY_ID_LEN, SealingKeyId};
-use kms_import::{StorageKey, StorageKeyId, StorageKeys};
+use kms_import::{CommitmentKey, CommitmentKeys, StorageKey, StorageKeyId, StorageKeys};
 
 /// The format tag the file starts with; a file of another format is refused.
 pub const SECRETS_FORMAT: &str = "kms-import-server-secrets/1";
@@ -31,8 +31,8 @@ pub const SECRETS_FORMAT: &str = "kms-import-server-secrets/1";
 pub(crate) struct Secrets {
     pub(crate) sealing: SealingKeys,
     pub(crate) storage: StorageKeys,
-    /// Commitment keys as (version, key), current first.
-    pub(crate) commitment: Vec<(u32, Zeroizing<[u8; 32]>)>,
+    /// The keys that make imported materials' public ids (every instance must hold the same).
+    pub(crate) commitment: CommitmentKeys,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -110,12 +110,10 @@ fn unhex<const N: usize>(s: &str, what: &str) -> Result<Zeroizing<[u8; N]>, Stri
 impl Secrets {
     /// Fresh secrets: one key of each kind.
     pub(crate) fn generate(rng: &mut dyn CryptoRng) -> Secrets {
-        let mut commitment = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(commitment.as_mut());
         Secrets {
             sealing: SealingKeys::new(SealingKey::generate(rng)),
             storage: StorageKeys::new(StorageKey::generate(rng)),
-            commitment: vec![(1, commitment)],
+            commitment: CommitmentKeys::new(CommitmentKey::generate(rng)),
         }
     }
 
@@ -136,12 +134,11 @@ impl Secrets {
                     key: hex(k.expose_secret()),
                 })
                 .collect(),
-            commitment_keys: self
-                .commitment
-                .iter()
-                .map(|(version, key)| VersionKey {
-                    version: *version,
-                    key: hex(key.as_ref()),
+            commitment_keys: std::iter::once(self.commitment.current())
+                .chain(self.commitment.previous())
+                .map(|k| VersionKey {
+                    version: k.version(),
+                    key: hex(k.expose_secret()),
                 })
                 .collect(),
         }
@@ -165,7 +162,8 @@ impl Secrets {
         }
         let mut commitment = Vec::new();
         for k in &file.commitment_keys {
-            commitment.push((k.version, unhex::<32>(&k.key, "a commitment key")?));
+            let key = unhex::<32>(&k.key, "a commitment key")?;
+            commitment.push(CommitmentKey::from_bytes(k.version, *key));
         }
         if sealing.is_empty() || storage.is_empty() || commitment.is_empty() {
             return Err(
@@ -180,6 +178,9 @@ impl Secrets {
         let current = storage.remove(0);
         let max_previous = storage.len().max(StorageKeys::DEFAULT_MAX_PREVIOUS);
         let storage = StorageKeys::with_previous(current, storage, max_previous)
+            .map_err(|e| e.message().to_owned())?;
+        let current_commitment = commitment.remove(0);
+        let commitment = CommitmentKeys::with_previous(current_commitment, commitment)
             .map_err(|e| e.message().to_owned())?;
         Ok(Secrets {
             sealing,
@@ -264,7 +265,14 @@ mod tests {
             s.sealing.current().expose_secret()
         );
         assert_eq!(back.storage.current().id(), s.storage.current().id());
-        assert_eq!(back.commitment[0].1.as_ref(), s.commitment[0].1.as_ref());
+        assert_eq!(
+            back.commitment.current().version(),
+            s.commitment.current().version()
+        );
+        assert_eq!(
+            back.commitment.current().expose_secret(),
+            s.commitment.current().expose_secret()
+        );
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);

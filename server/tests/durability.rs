@@ -313,3 +313,31 @@ fn a_server_with_another_secrets_file_cannot_read_the_keys() {
     assert_eq!(status, 500, "{v}");
     assert_eq!(v["__type"], json!("KMSInternalException"), "{v}");
 }
+
+/// The commitment keys come from the secrets file: after a restart (or on another instance)
+/// the same material re-imports into a key whose material was deleted, and other material
+/// does not.
+#[test]
+fn the_same_material_reimports_after_a_restart_with_the_same_secrets() {
+    let scratch = Scratch::new("reimport");
+    let store = format!("sqlite:{}", scratch.path("kms.db").display());
+    let account = random_account();
+    let secrets = secrets_file(&scratch);
+    let material = random_bytes(32);
+    let server = Server::start(&store, Some(&secrets), &account, scratch.path("1.log"));
+    let id = create_external(&server);
+    let (status, v) = import_via(&server, &server, &id, &material);
+    assert_eq!(status, 200, "{v}");
+    let described = server.ok("DescribeKey", json!({"KeyId": id}));
+    drop(server);
+
+    let server = Server::start(&store, Some(&secrets), &account, scratch.path("2.log"));
+    assert_eq!(server.ok("DescribeKey", json!({"KeyId": id})), described);
+    server.ok("DeleteImportedKeyMaterial", json!({"KeyId": id}));
+    let (status, v) = import_via(&server, &server, &id, &random_bytes(32));
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["__type"], json!("IncorrectKeyMaterialException"), "{v}");
+    let (status, v) = import_via(&server, &server, &id, &material);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(state(&server, &id), "Enabled");
+}

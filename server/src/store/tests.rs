@@ -277,9 +277,16 @@ fn two_instances_sweep_each_key_once() {
             Pool::os_generator(),
         ));
         let store = Store::new(Arc::clone(&backend), secrets.storage.clone(), A, limits);
-        Arc::new(Kms::new(ctx.clone(), pool, secrets.sealing.clone(), store))
+        Arc::new(Kms::new(ctx.clone(), pool, &secrets, store))
     };
     let (one, two) = (instance(), instance());
+    // Both hold the secrets file's commitment keys, so their material ids agree.
+    for kms in [&one, &two] {
+        assert_eq!(
+            kms.import.commitment_keys().map(|k| k.current().version()),
+            Some(secrets.commitment.current().version())
+        );
+    }
     let call = |kms: &Kms, op: &str, body: &str| {
         let (status, body, _) = kms.handle(&format!("TrentService.{op}"), body.as_bytes(), None);
         assert_eq!(status, 200, "{op}: {}", String::from_utf8_lossy(&body));
