@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::prelude::*;
-use kms_import::token::{SEALING_KEY_ID_LEN, SealingKeyId};
+use kms_import::SealingKeyId;
 use kms_import::{CommitmentKey, CommitmentKeys, StorageKey, StorageKeyId, StorageKeys};
 
 /// The format tag the file starts with; a file of another format is refused.
@@ -150,7 +150,7 @@ impl Secrets {
         }
         let mut sealing = Vec::new();
         for k in &file.sealing_keys {
-            let id = unhex::<SEALING_KEY_ID_LEN>(&k.id, "a sealing key id")?;
+            let id = unhex::<8>(&k.id, "a sealing key id")?;
             let key = unhex::<32>(&k.key, "a sealing key")?;
             sealing.push(SealingKey::from_bytes(SealingKeyId::from_bytes(*id), *key));
         }
