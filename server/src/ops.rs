@@ -479,12 +479,20 @@ impl Kms {
     /// The key as stored, with the expiry due at `now` applied (in memory: the sweep or the
     /// next write stores it).
     pub(crate) fn read_key(&self, id: &KeyId, now: OffsetDateTime) -> Result<Key, Error> {
-        let (mut key, _) = self
+        Ok(self.load_live(id, now)?.0)
+    }
+
+    /// The key and the revision it is stored under, with due expiry applied in memory. A key
+    /// whose deletion date has passed is gone (NotFoundException) even before a sweep removes
+    /// its row.
+    fn load_live(&self, id: &KeyId, now: OffsetDateTime) -> Result<(Key, u64), Error> {
+        let (mut key, stored) = self
             .store
             .load(id)?
+            .filter(|(key, _)| !key.record.deletion_due(now))
             .ok_or_else(|| self.ctx.key_not_found(id))?;
         key.record.expire_materials(now);
-        Ok(key)
+        Ok((key, stored))
     }
 
     /// Runs `f` on the key and stores what it changed with compare-and-swap on the revision
@@ -500,11 +508,7 @@ impl Kms {
     ) -> Result<T, Error> {
         let mut rng: OsRng = UnwrapErr(SysRng);
         for _ in 0..CAS_ATTEMPTS {
-            let (mut key, stored) = self
-                .store
-                .load(id)?
-                .ok_or_else(|| self.ctx.key_not_found(id))?;
-            key.record.expire_materials(now);
+            let (mut key, stored) = self.load_live(id, now)?;
             let out = f(&mut key);
             if key.revision() == stored || self.store.swap(stored, &key, &mut rng)? {
                 return out;

@@ -306,6 +306,13 @@ fn two_instances_sweep_each_key_once() {
     // Nothing is due yet.
     assert_eq!(one.sweep(now()), Swept::default());
     let later = now() + time::Duration::days(8);
+    // Past its deletion date a key is gone, before any sweep removes its row.
+    let gone = KeyId::from_str(&ids[0]).unwrap();
+    assert!(matches!(
+        one.read_key(&gone, later),
+        Err(Error::NotFound(_))
+    ));
+    assert!(backend.get(A, &ids[0]).unwrap().is_some());
     let (a, b) = (Arc::clone(&one), Arc::clone(&two));
     let ta = std::thread::spawn(move || a.sweep(later));
     let tb = std::thread::spawn(move || b.sweep(later));
