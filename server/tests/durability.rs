@@ -28,6 +28,8 @@ struct Ledger {
     keys: Mutex<HashMap<String, KeyLog>>,
     /// Every material sent for import (none may appear in clear in the database).
     materials: Mutex<Vec<Vec<u8>>>,
+    /// Acknowledged aliases: name -> key id.
+    aliases: Mutex<HashMap<String, String>>,
     acked: AtomicUsize,
 }
 
@@ -69,6 +71,17 @@ fn worker(addr: std::net::SocketAddr, ledger: &Ledger, stop: &AtomicBool, n: usi
         };
         ledger.keys.lock().unwrap().get_mut(&id).unwrap().sealed =
             Some((unb64(&v["CiphertextBlob"]), plaintext));
+        let alias = format!("alias/w{n}-{round}");
+        match call(
+            "CreateAlias",
+            json!({"AliasName": alias, "TargetKeyId": id}),
+        ) {
+            Some((200, _)) => {
+                ledger.aliases.lock().unwrap().insert(alias, id.clone());
+            }
+            Some((status, v)) => panic!("create alias: {status} {v}"),
+            None => return,
+        }
 
         // An imported key through its states.
         let Some((200, v)) = call("CreateKey", json!({"Origin": "EXTERNAL"})) else {
@@ -168,6 +181,16 @@ fn kill_and_restart(store: &str, scratch: &Scratch) -> Ledger {
             let v = server.ok("Decrypt", json!({"CiphertextBlob": b64(ciphertext)}));
             assert_eq!(&unb64(&v["Plaintext"]), plaintext, "{id}");
         }
+    }
+    let aliases = ledger.aliases.lock().unwrap().clone();
+    assert!(!aliases.is_empty());
+    for (alias, id) in &aliases {
+        let v = server.ok("DescribeKey", json!({"KeyId": alias}));
+        assert_eq!(
+            v["KeyMetadata"]["KeyId"].as_str(),
+            Some(id.as_str()),
+            "{alias}"
+        );
     }
     // Every key the store lists opens (no torn record), and the listing holds every
     // acknowledged key.

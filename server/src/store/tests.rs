@@ -254,11 +254,9 @@ fn store_specs_parse() {
     assert!(StoreSpec::Sqlite("x".into()).is_durable());
 }
 
-/// Two instances (two services over one backend) sweeping the same due keys at once: each
-/// expiry is stored once and each deletion done once, whichever instance gets there.
-#[test]
-fn two_instances_sweep_each_key_once() {
-    use crate::ops::{Kms, Swept};
+/// Two services over one backend, as two instances on one database.
+fn two_instances() -> (Arc<crate::ops::Kms>, Arc<crate::ops::Kms>, Arc<dyn Backend>) {
+    use crate::ops::Kms;
     let mut rng: OsRng = UnwrapErr(SysRng);
     let secrets = crate::secrets::Secrets::generate(&mut rng);
     let backend: Arc<dyn Backend> = Arc::new(memory::Memory::default());
@@ -287,11 +285,21 @@ fn two_instances_sweep_each_key_once() {
             Some(secrets.commitment.current().version())
         );
     }
-    let call = |kms: &Kms, op: &str, body: &str| {
-        let (status, body, _) = kms.handle(&format!("TrentService.{op}"), body.as_bytes(), None);
-        assert_eq!(status, 200, "{op}: {}", String::from_utf8_lossy(&body));
-        serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default()
-    };
+    (one, two, backend)
+}
+
+fn call(kms: &crate::ops::Kms, op: &str, body: &str) -> serde_json::Value {
+    let (status, body, _) = kms.handle(&format!("TrentService.{op}"), body.as_bytes(), None);
+    assert_eq!(status, 200, "{op}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default()
+}
+
+/// Two instances (two services over one backend) sweeping the same due keys at once: each
+/// expiry is stored once and each deletion done once, whichever instance gets there.
+#[test]
+fn two_instances_sweep_each_key_once() {
+    use crate::ops::Swept;
+    let (one, two, backend) = two_instances();
     let mut ids = Vec::new();
     for _ in 0..20 {
         let v = call(&one, "CreateKey", "{}");
@@ -323,4 +331,44 @@ fn two_instances_sweep_each_key_once() {
     }
     assert_eq!(one.sweep(later), Swept::default());
     assert_eq!(two.sweep(later), Swept::default());
+}
+
+/// A write that loses its compare-and-swap to another instance runs again on a fresh read:
+/// the other instance's change survives, and the answer is the one the fresh record gives.
+#[test]
+fn a_lost_compare_and_swap_reruns_on_a_fresh_read_and_loses_no_update() {
+    let (one, two, _) = two_instances();
+    let v = call(&one, "CreateKey", "{}");
+    let id = KeyId::from_str(v["KeyMetadata"]["KeyId"].as_str().unwrap()).unwrap();
+    let mut attempts = 0;
+    let answer = one.with_key_id(&id, now(), |k| {
+        attempts += 1;
+        if attempts == 1 {
+            // Another instance schedules the deletion between this load and its write.
+            call(
+                &two,
+                "ScheduleKeyDeletion",
+                &format!(r#"{{"KeyId":"{id}","PendingWindowInDays":7}}"#),
+            );
+        }
+        k.record.disable(now()).into_result()
+    });
+    assert_eq!(attempts, 2);
+    // On the fresh read the key is pending deletion: DisableKey is refused, as AWS refuses it.
+    assert!(matches!(answer, Err(Error::InvalidState(_))), "{answer:?}");
+    let d = call(&one, "DescribeKey", &format!(r#"{{"KeyId":"{id}"}}"#));
+    assert_eq!(d["KeyMetadata"]["KeyState"], "PendingDeletion");
+
+    // Without interference one attempt suffices and its change is stored.
+    let v = call(&one, "CreateKey", "{}");
+    let id = KeyId::from_str(v["KeyMetadata"]["KeyId"].as_str().unwrap()).unwrap();
+    let mut attempts = 0;
+    one.with_key_id(&id, now(), |k| {
+        attempts += 1;
+        k.record.disable(now()).into_result()
+    })
+    .unwrap();
+    assert_eq!(attempts, 1);
+    let d = call(&two, "DescribeKey", &format!(r#"{{"KeyId":"{id}"}}"#));
+    assert_eq!(d["KeyMetadata"]["KeyState"], "Disabled");
 }
