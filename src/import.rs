@@ -439,7 +439,9 @@ impl ImportService {
     ) -> Applied<DeleteImportedKeyMaterialResponse> {
         Applied::track(record, |record| {
             self.check_names_record(&request.key_id, record)?;
-            let key_material_id = record.delete_material(request.key_material_id, now)?;
+            let key_material_id = record
+                .delete_material(request.key_material_id, now)
+                .into_result()?;
             Ok(DeleteImportedKeyMaterialResponse {
                 key_id: record.arn().clone(),
                 key_material_id,
@@ -462,7 +464,7 @@ impl ImportService {
     ) -> Applied<RotationOutcome> {
         Applied::track(record, |record| {
             self.check_names_record(key_id, record)?;
-            record.rotate_key_on_demand(now)
+            record.rotate_key_on_demand(now).into_result()
         })
     }
 

@@ -64,6 +64,14 @@ impl<T> Applied<T> {
         }
     }
 
+    /// Maps the answer, keeping `changed`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Applied<U> {
+        Applied {
+            result: self.result.map(f),
+            changed: self.changed,
+        }
+    }
+
     /// The operation's answer, once the caller has looked at [`Applied::changed`].
     pub fn into_result(self) -> Result<T, Error> {
         self.result
@@ -71,6 +79,10 @@ impl<T> Applied<T> {
 }
 
 /// A store of key records with compare-and-swap on the revision: what [`update`] needs.
+///
+/// A shared store implements it on a handle whose methods each take the lock (or run one
+/// short transaction) themselves: [`update`] calls them between operations and never holds
+/// anything across one.
 pub trait RecordStore {
     /// The store's own failure (I/O, a record that does not load, …).
     type Error;

@@ -171,7 +171,7 @@ fn disabled_key_under_reject_answers_state_before_the_token_and_runs_no_rsa() {
         .import_key_material(&mut record, &first, w.now, &mut w.rng)
         .into_result()
         .unwrap();
-    record.disable(w.now).unwrap();
+    record.disable(w.now).into_result().unwrap();
     let valid = w.request(&mut record, &[7; 32]);
     let disabled = format!("{} is disabled.", record.arn());
     for request in [
@@ -188,7 +188,7 @@ fn disabled_key_under_reject_answers_state_before_the_token_and_runs_no_rsa() {
     }
     assert_eq!(record.key_state(), KeyState::Disabled);
     // The token was not used up: once enabled, the same request succeeds.
-    record.enable(w.now).unwrap();
+    record.enable(w.now).into_result().unwrap();
     w.service
         .import_key_material(&mut record, &valid, w.now, &mut w.rng)
         .into_result()
@@ -205,7 +205,10 @@ fn pending_deletion_answers_state_before_the_token_under_every_policy() {
         let mut w = World::new(policy);
         let mut record = w.create(KeySpec::SymmetricDefault);
         let valid = w.request(&mut record, &[7; 32]);
-        record.schedule_deletion(w.now, Some(7)).unwrap();
+        record
+            .schedule_deletion(w.now, Some(7))
+            .into_result()
+            .unwrap();
         for request in [
             garbage_token(&valid),
             garbage_ciphertext(&valid),
@@ -282,7 +285,10 @@ fn identifier_comes_before_state_and_token() {
     let mut w = World::new(DisabledImportPolicy::Reject);
     let mut record = w.create(KeySpec::SymmetricDefault);
     let valid = w.request(&mut record, &[7; 32]);
-    record.schedule_deletion(w.now, Some(7)).unwrap();
+    record
+        .schedule_deletion(w.now, Some(7))
+        .into_result()
+        .unwrap();
     let other = KeyId::random(&mut w.rng).to_string();
     let request = garbage_token(&ImportKeyMaterialRequest {
         key_id: other,
@@ -394,7 +400,10 @@ fn state_comes_before_the_members_a_key_takes() {
     let mut w = World::new(DisabledImportPolicy::default());
     let mut record = w.create(KeySpec::Hmac256);
     let valid = w.request(&mut record, &[3; 32]);
-    record.schedule_deletion(w.now, Some(7)).unwrap();
+    record
+        .schedule_deletion(w.now, Some(7))
+        .into_result()
+        .unwrap();
     let request = ImportKeyMaterialRequest {
         key_material_description: Some("x".into()),
         ..valid

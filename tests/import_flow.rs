@@ -313,7 +313,7 @@ fn get_parameters_errors() {
         code(ask(&mut w, &mut aws, &aws_id, OAEP256, RSA2048)),
         "UnsupportedOperationException"
     );
-    record.schedule_deletion(w.now, None).unwrap();
+    record.schedule_deletion(w.now, None).into_result().unwrap();
     let err = ask(&mut w, &mut record, &id, OAEP256, RSA2048).unwrap_err();
     assert_eq!(err.code(), "KMSInvalidStateException");
     assert_eq!(
@@ -392,10 +392,13 @@ fn import_identifier_origin_and_state_errors() {
         "UnsupportedOperationException"
     );
 
-    record.schedule_deletion(w.now, Some(7)).unwrap();
+    record
+        .schedule_deletion(w.now, Some(7))
+        .into_result()
+        .unwrap();
     let err = w.import(&mut record, &base).unwrap_err();
     assert_eq!(err.code(), "KMSInvalidStateException");
-    record.cancel_deletion(w.now).unwrap();
+    record.cancel_deletion(w.now).into_result().unwrap();
     assert_eq!(record.key_state(), KeyState::PendingImport);
     // A failed import does not use the token up.
     w.import(&mut record, &base).unwrap();
@@ -699,10 +702,10 @@ fn delete_errors_and_pending_deletion() {
     // Nothing to delete yet: succeeds, no change.
     assert_eq!(w.delete(&mut record).unwrap().key_material_id, None);
     w.import_fresh(&mut record, &material(1, 32)).unwrap();
-    record.schedule_deletion(w.now, None).unwrap();
+    record.schedule_deletion(w.now, None).into_result().unwrap();
     w.delete(&mut record).unwrap();
     assert_eq!(record.key_state(), KeyState::PendingDeletion);
-    record.cancel_deletion(w.now).unwrap();
+    record.cancel_deletion(w.now).into_result().unwrap();
     assert_eq!(record.key_state(), KeyState::PendingImport);
 
     let mut aws = w.create_with_origin(KeySpec::SymmetricDefault, Origin::AwsKms);
@@ -758,7 +761,7 @@ fn import_into_a_disabled_key_follows_the_policy() {
         let mut record = w.create(KeySpec::SymmetricDefault);
         let m = material(1, 32);
         w.import_fresh(&mut record, &m).unwrap();
-        record.disable(w.now).unwrap();
+        record.disable(w.now).into_result().unwrap();
         let got = w
             .import_fresh(&mut record, &m)
             .map(|_| record.key_state())
@@ -869,10 +872,10 @@ proptest! {
                     None => Ok(()),
                 },
                 Step::Delete => w.delete(&mut record).map(|_| ()),
-                Step::Enable => record.enable(w.now),
-                Step::Disable => record.disable(w.now),
-                Step::Schedule => record.schedule_deletion(w.now, Some(7)).map(|_| ()),
-                Step::Cancel => record.cancel_deletion(w.now),
+                Step::Enable => record.enable(w.now).into_result(),
+                Step::Disable => record.disable(w.now).into_result(),
+                Step::Schedule => record.schedule_deletion(w.now, Some(7)).into_result().map(|_| ()),
+                Step::Cancel => record.cancel_deletion(w.now).into_result(),
                 Step::Jump(seconds) => {
                     w.now += Duration::seconds(seconds);
                     record.expire_materials(w.now);

@@ -206,7 +206,7 @@ fn a_changed_or_rolled_back_revision_is_refused() {
     let mut rng = rng();
     let old = k.seal(&keys, &mut rng).unwrap();
     let old_revision = k.revision();
-    k.disable(t0()).unwrap();
+    k.disable(t0()).into_result().unwrap();
     assert!(k.revision() > old_revision);
     let new = k.seal(&keys, &mut rng).unwrap();
 
@@ -470,4 +470,43 @@ fn golden_record_of_the_unversioned_form_still_loads() {
     let back = KeyRecord::open_sealed(&keys, &key_id(), &sealed).unwrap();
     assert_eq!(plaintext(&back), plaintext(&k));
     assert_eq!(back.used_tokens(), k.used_tokens());
+}
+
+mod mutations {
+    use proptest::prelude::*;
+
+    fn seeds() -> Vec<Vec<u8>> {
+        kms_import_testkit::fuzz::seed_corpora()
+            .into_iter()
+            .filter(|(target, _, _)| *target == "stored_record")
+            .map(|(_, _, bytes)| bytes)
+            .collect()
+    }
+
+    proptest! {
+        /// Mutated stored records (flipped bytes, truncation, spliced text) never panic, and
+        /// whatever still loads keeps the harness's properties (invariants, round trips).
+        #[test]
+        fn mutated_stored_records_never_panic(
+            which in 0usize..13,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+            cut in proptest::option::of(any::<usize>()),
+        ) {
+            let seeds = seeds();
+            let mut data = seeds[which % seeds.len()].clone();
+            for (at, byte) in edits {
+                let i = at % data.len();
+                data[i] = byte;
+            }
+            if let Some(cut) = cut {
+                data.truncate(cut % (data.len() + 1));
+            }
+            kms_import_testkit::fuzz::stored_record(&data);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            kms_import_testkit::fuzz::stored_record(&data);
+        }
+    }
 }

@@ -171,17 +171,30 @@ fn every_import_operation_says_whether_it_changed_the_record() {
 }
 
 #[test]
-fn applied_tracks_record_operations_too() {
+fn record_operations_say_whether_they_changed_the_record() {
     let mut record = create();
-    let failed = Applied::track(&mut record, |r| r.enable(t0()));
+    let failed = record.enable(t0());
     assert_eq!(
         failed.result.unwrap_err().code(),
         "KMSInvalidStateException"
     );
     assert!(!failed.changed);
-    let scheduled = Applied::track(&mut record, |r| r.schedule_deletion(t0(), Some(7)));
+    let scheduled = record.schedule_deletion(t0(), Some(7));
     assert!(scheduled.changed);
     assert_eq!(scheduled.into_result(), Ok(t0() + Duration::days(7)));
+    let again = record.schedule_deletion(t0(), Some(7));
+    assert!(!again.changed);
+    assert_eq!(again.result.unwrap_err().code(), "KMSInvalidStateException");
+    let cancelled = record.cancel_deletion(t0());
+    assert!(cancelled.changed && cancelled.result.is_ok());
+    let deleted = record.delete_material(None, t0());
+    assert_eq!(deleted.result, Ok(None));
+    assert!(!deleted.changed);
+    let rotated = record.rotate_key_on_demand(t0());
+    assert!(rotated.result.is_err() && !rotated.changed);
+    // Applied::track wraps any other step the same way.
+    let tracked = Applied::track(&mut record, |r| Ok(r.expire_materials(t0())));
+    assert!(!tracked.changed);
 }
 
 fn storage_keys() -> StorageKeys {
@@ -203,8 +216,8 @@ fn memory_store_compares_and_swaps_on_the_revision() {
 
     let mut a = store.get(&key_id()).unwrap().unwrap();
     let mut b = store.get(&key_id()).unwrap().unwrap();
-    a.schedule_deletion(t0(), Some(7)).unwrap();
-    b.schedule_deletion(t0(), Some(30)).unwrap();
+    a.schedule_deletion(t0(), Some(7)).result.unwrap();
+    b.schedule_deletion(t0(), Some(30)).result.unwrap();
     assert_eq!(store.insert_if_revision(&a, Some(0), &mut rng), Ok(true));
     // b was loaded at revision 0 too: its write loses and stores nothing.
     assert_eq!(store.insert_if_revision(&b, Some(0), &mut rng), Ok(false));
@@ -248,7 +261,7 @@ fn memory_store_holds_only_sealed_records() {
     assert_eq!(&store.sealed(&key_id()).unwrap()[1..9], old_id.as_bytes());
     let mut loaded = store.get(&key_id()).unwrap().unwrap();
     let revision = loaded.revision();
-    loaded.disable(t0()).unwrap();
+    loaded.disable(t0()).result.unwrap();
     assert!(
         store
             .insert_if_revision(&loaded, Some(revision), &mut w.rng)
@@ -281,12 +294,19 @@ impl RecordStore for Racing {
             self.races -= 1;
             let mut other = self.inner.get(&record.key_id()).unwrap().unwrap();
             let loaded = other.revision();
-            other
-                .cancel_deletion(t0())
-                .or_else(|_| other.schedule_deletion(t0(), Some(30)).map(|_| ()))?;
+            toggle(&mut other, 30).result?;
             assert!(self.inner.insert_if_revision(&other, Some(loaded), rng)?);
         }
         self.inner.insert_if_revision(record, expected, rng)
+    }
+}
+
+/// Cancels a scheduled deletion, or schedules one `days` ahead.
+fn toggle(record: &mut KeyRecord, days: u32) -> Applied<()> {
+    if record.key_state() == KeyState::PendingDeletion {
+        record.cancel_deletion(t0())
+    } else {
+        record.schedule_deletion(t0(), Some(days)).map(|_| ())
     }
 }
 
@@ -294,7 +314,7 @@ fn racing(races: usize) -> Racing {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let mut inner = MemoryStore::new(storage_keys());
     let mut record = create();
-    record.schedule_deletion(t0(), Some(7)).unwrap();
+    record.schedule_deletion(t0(), Some(7)).result.unwrap();
     inner.insert_if_revision(&record, None, &mut rng).unwrap();
     Racing { inner, races }
 }
@@ -306,13 +326,7 @@ fn update_reloads_and_retries_after_a_lost_race() {
     let mut calls = 0;
     let applied = update(&mut store, &key_id(), 3, &mut rng, |record, _| {
         calls += 1;
-        Applied::track(record, |r| {
-            if r.key_state() == KeyState::PendingDeletion {
-                r.cancel_deletion(t0())
-            } else {
-                r.schedule_deletion(t0(), Some(7)).map(|_| ())
-            }
-        })
+        toggle(record, 7)
     })
     .unwrap();
     assert_eq!(calls, 3);
@@ -328,10 +342,7 @@ fn update_gives_up_after_its_attempts() {
     let mut store = racing(5);
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let e = update(&mut store, &key_id(), 2, &mut rng, |record, _| {
-        Applied::track(record, |r| {
-            r.cancel_deletion(t0())
-                .or_else(|_| r.schedule_deletion(t0(), None).map(|_| ()))
-        })
+        toggle(record, 7)
     })
     .unwrap_err();
     assert_eq!(
@@ -349,7 +360,7 @@ fn update_writes_nothing_when_nothing_changed() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let before = store.inner.revision(&key_id());
     let applied = update(&mut store, &key_id(), 3, &mut rng, |record, _| {
-        Applied::track(record, |r| r.enable(t0()))
+        record.enable(t0())
     })
     .unwrap();
     assert_eq!(
@@ -363,8 +374,82 @@ fn update_writes_nothing_when_nothing_changed() {
 
     let missing: KeyId = "0000abcd-12ab-34cd-56ef-1234567890ab".parse().unwrap();
     let e = update(&mut store, &missing, 3, &mut rng, |record, _| {
-        Applied::track(record, |r| r.enable(t0()))
+        record.enable(t0())
     })
     .unwrap_err();
     assert_eq!(e, UpdateError::NotFound(missing));
+}
+
+/// Two service instances share one store and nothing else but their keys: the instance that
+/// issued the token is not the one that imports, and a write based on a stale load loses its
+/// compare-and-swap instead of undoing the import.
+#[test]
+fn two_instances_share_one_store_through_compare_and_swap() {
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let sealing = SealingKeys::new(SealingKey::generate(&mut rng));
+    let a = ImportService::new(context(), sealing.clone());
+    let b = ImportService::new(context(), sealing);
+    let mut store = MemoryStore::new(storage_keys());
+    store.insert_if_revision(&create(), None, &mut rng).unwrap();
+
+    // Instance A issues the parameters; nothing was due, so nothing is written.
+    let request = GetParametersForImportRequest {
+        key_id: KEY_ID.to_owned(),
+        wrapping_algorithm: WrappingAlgorithm::RsaesOaepSha256,
+        wrapping_key_spec: WrappingKeySpec::Rsa2048,
+    };
+    let mut source = Some(fixture_key());
+    let params = update(&mut store, &key_id(), 3, &mut rng, |record, rng| {
+        a.get_parameters_for_import(record, &request, &mut source, t0(), rng)
+    })
+    .unwrap();
+    assert!(!params.changed);
+    assert_eq!(store.revision(&key_id()), Some(0));
+    let params = params.result.unwrap();
+
+    // A loads the record for a DisableKey of its own, but is slow to write it back.
+    let mut stale = store.get(&key_id()).unwrap().unwrap();
+    let stale_revision = stale.revision();
+
+    // Instance B imports with A's token.
+    let wrapped = WrappingPublicKey::from_spki_der(&params.public_key)
+        .unwrap()
+        .wrap(
+            WrappingAlgorithm::RsaesOaepSha256,
+            &[0x42; 32],
+            &WrapPolicy::default(),
+            &mut rng,
+        )
+        .unwrap();
+    let import = ImportKeyMaterialRequest::new(KEY_ID, params.import_token.into_bytes(), wrapped)
+        .expires_at(t0() + Duration::days(1));
+    let imported = update(&mut store, &key_id(), 3, &mut rng, |record, rng| {
+        b.import_key_material(record, &import, t0(), rng)
+    })
+    .unwrap();
+    assert!(imported.changed && imported.result.is_ok());
+
+    // A's write, based on the revision it loaded before the import, loses.
+    let refused = stale.schedule_deletion(t0(), Some(7));
+    assert!(refused.changed);
+    assert_eq!(
+        store.insert_if_revision(&stale, Some(stale_revision), &mut rng),
+        Ok(false)
+    );
+    // Through the retry helper it reloads and applies on top of the import.
+    let disabled = update(&mut store, &key_id(), 3, &mut rng, |record, _| {
+        record.disable(t0())
+    })
+    .unwrap();
+    assert!(disabled.changed && disabled.result.is_ok());
+    let stored = store.get(&key_id()).unwrap().unwrap();
+    assert_eq!(stored.key_state(), KeyState::Disabled);
+    assert!(stored.current_material().unwrap().material().is_some());
+    // The used token is in the stored ledger: a replay through either instance is refused.
+    let replay = update(&mut store, &key_id(), 3, &mut rng, |record, rng| {
+        a.import_key_material(record, &import, t0(), rng)
+    })
+    .unwrap();
+    assert_eq!(replay.result.unwrap_err(), Error::InvalidImportToken);
+    assert!(!replay.changed);
 }

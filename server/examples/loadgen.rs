@@ -38,9 +38,10 @@ use rsa::{Oaep, RsaPublicKey};
     about = "Bounded loopback load for kms-import-server"
 )]
 struct Options {
-    /// Server address; only loopback addresses are accepted.
+    /// Server address; only loopback addresses are accepted. Give it twice or more to load
+    /// several instances of one deployment: each client sends its requests to them in turn.
     #[arg(long, default_value = "127.0.0.1:4599")]
-    addr: String,
+    addr: Vec<String>,
     /// describe, encrypt, import, describe-under-import or create-keys.
     #[arg(long, default_value = "describe")]
     scenario: String,
@@ -59,7 +60,8 @@ struct Options {
     /// Stop after this many seconds (at most 600).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     duration: u64,
-    /// Requests not measured at the start, per client, to warm connections and caches.
+    /// Iterations not measured at the start, per client, to warm connections and caches (at
+    /// most 2 for the import flow).
     #[arg(long, default_value_t = 20)]
     warmup: u32,
     /// The server's process id: its resident memory (VmRSS) is printed before and after.
@@ -67,18 +69,39 @@ struct Options {
     server_pid: Option<u32>,
 }
 
-/// One keep-alive connection speaking AWS JSON 1.1.
+/// Keep-alive connections speaking AWS JSON 1.1, one per server address; each request goes
+/// to the next address in turn.
 struct Client {
+    addrs: Vec<SocketAddr>,
+    readers: Vec<Option<BufReader<TcpStream>>>,
+    next: usize,
     addr: SocketAddr,
     reader: Option<BufReader<TcpStream>>,
 }
 
 impl Client {
-    fn new(addr: SocketAddr) -> Client {
-        Client { addr, reader: None }
+    fn new(addrs: &[SocketAddr]) -> Client {
+        Client {
+            addrs: addrs.to_vec(),
+            readers: addrs.iter().map(|_| None).collect(),
+            next: 0,
+            addr: addrs[0],
+            reader: None,
+        }
     }
 
     fn call(&mut self, operation: &str, body: &str) -> Result<(u16, String), String> {
+        // Park the current connection, take the next address's.
+        let i = self.next % self.addrs.len();
+        self.next = self.next.wrapping_add(1);
+        self.addr = self.addrs[i];
+        self.reader = self.readers[i].take();
+        let answer = self.call_current(operation, body);
+        self.readers[i] = self.reader.take();
+        answer
+    }
+
+    fn call_current(&mut self, operation: &str, body: &str) -> Result<(u16, String), String> {
         // A connection the server closed (idle timeout, shutdown) is reopened once.
         match self.try_call(operation, body) {
             Ok(answer) => Ok(answer),
@@ -157,6 +180,7 @@ struct Samples {
     by_op: Vec<(String, Vec<u32>)>,
     errors: u64,
     throttled: u64,
+    retried: u64,
 }
 
 impl Samples {
@@ -177,6 +201,7 @@ impl Samples {
         }
         self.errors += other.errors;
         self.throttled += other.throttled;
+        self.retried += other.retried;
     }
 }
 
@@ -290,15 +315,37 @@ fn import_flow(c: &mut Client, s: &mut Samples, spec: &str, measure: bool) -> bo
     let Some(key_id) = created["KeyMetadata"]["KeyId"].as_str().map(str::to_owned) else {
         return false;
     };
-    let Some(params) = timed(
-        c,
-        s,
-        "GetParametersForImport",
-        &format!(
-            r#"{{"KeyId":"{key_id}","WrappingAlgorithm":"RSAES_OAEP_SHA_256","WrappingKeySpec":"{spec}"}}"#
-        ),
-        measure,
-    ) else {
+    // As an SDK would, retry a GetParametersForImport the server could not serve in time
+    // (DependencyTimeoutException, 500) after a pause; the latency recorded is the last try's.
+    let body = format!(
+        r#"{{"KeyId":"{key_id}","WrappingAlgorithm":"RSAES_OAEP_SHA_256","WrappingKeySpec":"{spec}"}}"#
+    );
+    let mut tries = 0;
+    let params = loop {
+        let started = Instant::now();
+        match c.call("GetParametersForImport", &body) {
+            Ok((200, text)) => {
+                if measure {
+                    s.record("GetParametersForImport", started.elapsed());
+                }
+                break serde_json::from_str::<serde_json::Value>(&text).ok();
+            }
+            Ok((500, text)) if text.contains("DependencyTimeoutException") && tries < 50 => {
+                tries += 1;
+                s.retried += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Ok((_, text)) if text.contains("ThrottlingException") => {
+                s.throttled += 1;
+                break None;
+            }
+            _ => {
+                s.errors += 1;
+                break None;
+            }
+        }
+    };
+    let Some(params) = params else {
         return false;
     };
     let (Some(public_key), Some(token)) =
@@ -339,7 +386,12 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(o: Options) -> Result<(), String> {
-    let addr = loopback_only(&o.addr)?;
+    let addrs = o
+        .addr
+        .iter()
+        .map(|a| loopback_only(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let addrs: &'static [SocketAddr] = Box::leak(addrs.into_boxed_slice());
     let scenario = o.scenario.as_str();
     if ![
         "describe",
@@ -352,7 +404,7 @@ fn run(o: Options) -> Result<(), String> {
     {
         return Err(format!("unknown --scenario {scenario}"));
     }
-    let mut setup = Client::new(addr);
+    let mut setup = Client::new(addrs);
     let key = match scenario {
         "describe" | "encrypt" | "describe-under-import" => {
             Some(create_key(&mut setup, "AWS_KMS")?)
@@ -374,7 +426,7 @@ fn run(o: Options) -> Result<(), String> {
                 let budget = Arc::clone(&budget);
                 let spec = o.wrapping_key_spec.clone();
                 std::thread::spawn(move || {
-                    let mut c = Client::new(addr);
+                    let mut c = Client::new(addrs);
                     let mut s = Samples::default();
                     let mut flows = 0u64;
                     while !budget.stop.load(Ordering::Relaxed) && Instant::now() < budget.until {
@@ -396,9 +448,14 @@ fn run(o: Options) -> Result<(), String> {
             let key = key.clone();
             let spec = o.wrapping_key_spec.clone();
             let scenario = scenario.to_owned();
-            let warmup = o.warmup;
+            // An import flow is slow: two of them warm a client up.
+            let warmup = if scenario == "import" {
+                o.warmup.min(2)
+            } else {
+                o.warmup
+            };
             std::thread::spawn(move || {
-                let mut c = Client::new(addr);
+                let mut c = Client::new(addrs);
                 let mut s = Samples::default();
                 let key = key.unwrap_or_default();
                 let describe = format!(r#"{{"KeyId":"{key}"}}"#);
@@ -460,7 +517,7 @@ fn run(o: Options) -> Result<(), String> {
     }
 
     println!(
-        "scenario {scenario}, {} clients, {:.1} s, loopback {addr}",
+        "scenario {scenario}, {} clients, {:.1} s, loopback {addrs:?}",
         o.concurrency,
         elapsed.as_secs_f64()
     );
@@ -481,8 +538,11 @@ fn run(o: Options) -> Result<(), String> {
                 percentile(v, 100.0)
             );
         }
-        if s.errors + s.throttled > 0 {
-            println!("{label}errors {}, throttled {}", s.errors, s.throttled);
+        if s.errors + s.throttled + s.retried > 0 {
+            println!(
+                "{label}errors {}, throttled {}, retried after DependencyTimeoutException {}",
+                s.errors, s.throttled, s.retried
+            );
         }
     };
     report("", &mut all, elapsed.as_secs_f64());

@@ -358,18 +358,27 @@ pub(crate) async fn serve_connection(
     }
 }
 
-pub(crate) async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM and SIGINT, registered at once (so that a signal during start-up is not lost);
+/// [`Signals::recv`] resolves on the first of them.
+pub(crate) struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub(crate) fn register() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    pub(crate) async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
     }
 }
 
@@ -380,17 +389,22 @@ pub(crate) fn open_file_limit() -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// The connection cap: the flag, kept below the open-file limit so that the listener, the
-/// log and the store keep descriptors to work with.
-pub(crate) fn connection_cap(requested: u32, open_files: Option<u64>) -> usize {
+/// How many descriptors the process has open (Linux); `None` elsewhere.
+pub(crate) fn open_files() -> Option<u64> {
+    let n = std::fs::read_dir("/proc/self/fd").ok()?.count();
+    u64::try_from(n).ok()
+}
+
+/// The connection cap: the flag, kept below the open-file limit less what is open already and
+/// a margin (a sixteenth of the limit, at least 32) for the store, the logs and the runtime.
+pub(crate) fn connection_cap(requested: u32, limit: Option<u64>, open: Option<u64>) -> usize {
     let requested = usize::try_from(requested).unwrap_or(usize::MAX);
-    match open_files.and_then(|n| usize::try_from(n).ok()) {
-        Some(limit) => {
-            let reserve = (limit / 8).clamp(8, 128);
-            requested.min(limit.saturating_sub(reserve).max(1))
-        }
-        None => requested,
-    }
+    let Some(limit) = limit.and_then(|n| usize::try_from(n).ok()) else {
+        return requested;
+    };
+    let open = open.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+    let reserve = open.saturating_add((limit / 16).max(32));
+    requested.min(limit.saturating_sub(reserve).max(1))
 }
 
 #[cfg(test)]
@@ -425,10 +439,10 @@ mod tests {
 
     #[test]
     fn the_connection_cap_stays_below_the_open_file_limit() {
-        assert_eq!(connection_cap(1024, Some(1024)), 896);
-        assert_eq!(connection_cap(100, Some(1_048_576)), 100);
-        assert_eq!(connection_cap(1024, Some(16)), 8);
-        assert_eq!(connection_cap(1024, Some(1)), 1);
-        assert_eq!(connection_cap(50, None), 50);
+        assert_eq!(connection_cap(1024, Some(1024), Some(20)), 940);
+        assert_eq!(connection_cap(100, Some(1_048_576), Some(20)), 100);
+        assert_eq!(connection_cap(1024, Some(64), Some(15)), 17);
+        assert_eq!(connection_cap(1024, Some(16), Some(10)), 1);
+        assert_eq!(connection_cap(50, None, Some(10)), 50);
     }
 }

@@ -89,8 +89,6 @@ mod prelude {
 
     /// Requests with a larger body are refused before they are parsed.
     pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
-    /// ListKeys / ListAliases page size when the request names none.
-    pub(crate) const DEFAULT_PAGE: usize = 100;
 
     pub(crate) use crate::answers::*;
     pub(crate) use crate::args::Args;
@@ -123,6 +121,8 @@ pub(crate) fn now() -> OffsetDateTime {
 ///
 /// Prints `listening on http://ADDR` on stdout once it accepts connections.
 pub async fn run(args: Args) -> Result<(), String> {
+    let mut signals =
+        Signals::register().map_err(|e| format!("cannot watch for SIGTERM and SIGINT: {e}"))?;
     let ctx = KeyContext::new("aws", &args.region, &args.account).map_err(|e| {
         format!(
             "--region/--account: {} (give a region such as us-east-1 and a 12-digit account)",
@@ -176,7 +176,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    let cap = connection_cap(args.max_connections, open_file_limit());
+    let cap = connection_cap(args.max_connections, open_file_limit(), open_files());
     if cap < usize::try_from(args.max_connections).unwrap_or(usize::MAX) {
         tracing::warn!(
             cap,
@@ -192,7 +192,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     tracing::info!(%addr, max_connections = cap, "listening");
 
-    let shutdown = shutdown_signal();
+    let shutdown = signals.recv();
     tokio::pin!(shutdown);
     let mut cap_warned: Option<std::time::Instant> = None;
     'serve: loop {

@@ -157,24 +157,16 @@ impl Key {
     }
 }
 
+/// One page of a list, under the core's pagination rules (`Limit` 1..=1000, default 100;
+/// an unknown marker is `InvalidMarkerException`), shared with ListKeyRotations.
 pub(crate) fn page<T>(
     items: Vec<T>,
     limit: Option<u32>,
     marker: Option<&str>,
     name: impl Fn(&T) -> String,
 ) -> Result<(Vec<T>, Option<String>), Error> {
-    let limit = limit.map_or(DEFAULT_PAGE, |l| l as usize);
-    let start = match marker {
-        None => 0,
-        Some(m) => items
-            .iter()
-            .position(|item| name(item) == m)
-            .ok_or_else(|| Error::Validation("Invalid marker.".to_owned()))?,
-    };
-    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-    let next = rest.get(limit).map(&name);
-    rest.truncate(limit);
-    Ok((rest, next))
+    let page = kms_import::page::paginate(items, limit, marker, name)?;
+    Ok((page.items, page.next_marker))
 }
 
 impl Kms {
@@ -261,11 +253,11 @@ impl Kms {
                 Response::DeleteImportedKeyMaterial(out.into())
             }
             Request::EnableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now).into_result())?;
                 Response::EnableKey
             }
             Request::DisableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now).into_result())?;
                 Response::DisableKey
             }
             Request::ScheduleKeyDeletion(r) => {
@@ -273,7 +265,7 @@ impl Kms {
                     .pending_window_in_days
                     .unwrap_or(kms_import::record::DEFAULT_PENDING_WINDOW_DAYS);
                 Response::ScheduleKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    let date = k.record.schedule_deletion(now, Some(days))?;
+                    let date = k.record.schedule_deletion(now, Some(days)).into_result()?;
                     Ok(wire::ScheduleKeyDeletionResponse {
                         key_id: k.record.arn().to_string(),
                         deletion_date: Some(date),
@@ -284,7 +276,7 @@ impl Kms {
             }
             Request::CancelKeyDeletion(r) => {
                 Response::CancelKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    k.record.cancel_deletion(now)?;
+                    k.record.cancel_deletion(now).into_result()?;
                     Ok(wire::KeyIdResponse {
                         key_id: k.record.arn().to_string(),
                     })

@@ -466,3 +466,114 @@ fn a_taken_port_is_a_start_up_error_that_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn a_log_pipe_nobody_reads_never_stalls_requests() {
+    // stderr is a pipe that is never read: once its buffer is full, log lines are dropped.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-import-server"))
+        .args(["--listen", "127.0.0.1:0", "--rate-limits", "off"])
+        .args(["--log-buffer", "16"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .expect("listening")
+        .parse()
+        .expect("an address");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    // Far more log lines than a pipe holds (64 KiB is some 400 lines).
+    for i in 0..3000 {
+        s.write_all(request("DescribeKey", r#"{"KeyId":"alias/none"}"#, false).as_bytes())
+            .unwrap();
+        let mut status = String::new();
+        reader.read_line(&mut status).expect("an answer");
+        assert!(
+            status.starts_with("HTTP/1.1 400"),
+            "request {i}: {status:?}"
+        );
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if header == "\r\n" {
+                break;
+            }
+            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_connection_cap_stays_under_the_open_file_limit() {
+    // Started with 64 descriptors: the cap drops from 1024 to what the descriptors left allow,
+    // so the server never runs out of them however many clients connect; the rest wait in the
+    // backlog.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" --listen 127.0.0.1:0 --rate-limits off",
+            env!("CARGO_BIN_EXE_kms-import-server"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .expect("listening")
+        .parse()
+        .expect("an address");
+    let mut held: Vec<TcpStream> = (0..80)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    // The last ones are over the cap: a request there waits until connections close.
+    let mut last = held.pop().unwrap();
+    last.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    last.write_all(request("ListKeys", "{}", true).as_bytes())
+        .unwrap();
+    held.truncate(10);
+    let (status, _) = read_response(&mut last);
+    assert_eq!(status, 200);
+    drop(held);
+    // A graceful stop, so that the log is flushed.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("lowered to stay under the open-file limit"),
+        "{log}"
+    );
+    assert!(log.contains("connection cap reached"), "{log}");
+    assert!(!log.contains("accept failed"), "{log}");
+}

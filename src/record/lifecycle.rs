@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::material::KeyMaterialId;
 use crate::names::KeyState;
 use crate::state::{KeyOperation, Outcome, outcome};
+use crate::store::Applied;
 
 /// The ScheduleKeyDeletion waiting period when the request names none, in days.
 pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
@@ -98,12 +99,20 @@ impl KeyRecord {
     }
 
     /// EnableKey. Errors per the key-state table (pending import, pending deletion, …).
-    pub fn enable(&mut self, now: OffsetDateTime) -> Result<(), Error> {
+    pub fn enable(&mut self, now: OffsetDateTime) -> Applied<()> {
+        Applied::track(self, |r| r.enable_steps(now))
+    }
+
+    fn enable_steps(&mut self, now: OffsetDateTime) -> Result<(), Error> {
         self.apply(KeyOperation::EnableKey, now).map(|_| ())
     }
 
     /// DisableKey. Errors per the key-state table.
-    pub fn disable(&mut self, now: OffsetDateTime) -> Result<(), Error> {
+    pub fn disable(&mut self, now: OffsetDateTime) -> Applied<()> {
+        Applied::track(self, |r| r.disable_steps(now))
+    }
+
+    fn disable_steps(&mut self, now: OffsetDateTime) -> Result<(), Error> {
         self.apply(KeyOperation::DisableKey, now).map(|_| ())
     }
 
@@ -113,6 +122,16 @@ impl KeyRecord {
     /// Errors: a window outside 7..=30 is `ValidationException` (checked first); the
     /// key-state table's errors otherwise (`… is pending deletion.` when already scheduled).
     pub fn schedule_deletion(
+        &mut self,
+        now: OffsetDateTime,
+        pending_window_days: Option<u32>,
+    ) -> Applied<OffsetDateTime> {
+        Applied::track(self, |r| {
+            r.schedule_deletion_steps(now, pending_window_days)
+        })
+    }
+
+    fn schedule_deletion_steps(
         &mut self,
         now: OffsetDateTime,
         pending_window_days: Option<u32>,
@@ -145,7 +164,11 @@ impl KeyRecord {
     /// CancelKeyDeletion: the key becomes Disabled, or PendingImport when any permanently
     /// associated material is missing (never imported, or deleted or expired meanwhile).
     /// `KMSInvalidStateException` `… is not pending deletion.` otherwise.
-    pub fn cancel_deletion(&mut self, now: OffsetDateTime) -> Result<(), Error> {
+    pub fn cancel_deletion(&mut self, now: OffsetDateTime) -> Applied<()> {
+        Applied::track(self, |r| r.cancel_deletion_steps(now))
+    }
+
+    fn cancel_deletion_steps(&mut self, now: OffsetDateTime) -> Result<(), Error> {
         self.apply(KeyOperation::CancelKeyDeletion, now)?;
         self.deletion_date = None;
         self.touch();

@@ -9,6 +9,7 @@ use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
 use crate::material::{KeyMaterial, KeyMaterialId, MaterialCommitment, check_material_description};
 use crate::names::{ImportState, ImportType, KeyMaterialState, Origin, RotationType};
 use crate::state::{DisabledImportPolicy, KeyOperation, outcome};
+use crate::store::Applied;
 
 pub use crate::material::MAX_MATERIAL_DESCRIPTION_LEN;
 
@@ -327,6 +328,14 @@ impl KeyRecord {
     /// Errors: the key-state table's (origin not EXTERNAL, creating, updating, …);
     /// `NotFoundException` for a `KeyMaterialId` not associated with the key.
     pub fn delete_material(
+        &mut self,
+        key_material_id: Option<KeyMaterialId>,
+        now: OffsetDateTime,
+    ) -> Applied<Option<KeyMaterialId>> {
+        Applied::track(self, |r| r.delete_material_steps(key_material_id, now))
+    }
+
+    fn delete_material_steps(
         &mut self,
         key_material_id: Option<KeyMaterialId>,
         now: OffsetDateTime,

@@ -11,7 +11,10 @@
 //! Every method that depends on time takes `now` and first applies the expiry that is due, so a
 //! record never acts on expired material. Every change bumps [`KeyRecord::revision`], so that
 //! an embedder can store records with compare-and-swap; a call that changes nothing leaves it
-//! alone.
+//! alone. The operations (enable, disable, deletion, material deletion, rotation) return an
+//! [`Applied`](crate::store::Applied) that says whether the record changed, failures included.
+//! The read path, [`KeyRecord::describe`], computes DescribeKey's metadata at `now` without
+//! changing the record, so it never shows a `ValidTo` that has passed.
 //!
 //! A record holds key material, so it is stored only sealed under a storage key: with the
 //! `serde` feature, `KeyRecord::seal` and `KeyRecord::open_sealed` (format in
@@ -19,7 +22,7 @@
 //!
 //! The code is split by concern: this file holds the record and its accessors; `materials`
 //! the set of materials and the record side of ImportKeyMaterial and
-//! DeleteImportedKeyMaterial; `lifecycle` the state at a time, enable, disable, deletion and
+//! DeleteImportedKeyMaterial; `describe` the read path; `lifecycle` the state at a time, enable, disable, deletion and
 //! expiry; `rotation` RotateKeyOnDemand and ListKeyRotations; `invariants` the checked
 //! invariants ([`Invariant`]); [`storage`] the storage keys and the sealed, versioned form.
 

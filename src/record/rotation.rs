@@ -10,6 +10,7 @@ use crate::names::{
     ExpirationModel, ImportState, IncludeKeyMaterial, KeyMaterialState, RotationType,
 };
 use crate::state::{KeyOperation, outcome};
+use crate::store::Applied;
 
 /// How many on-demand rotations one key may ever have; the next RotateKeyOnDemand is
 /// `LimitExceededException`. AWS documents this quota as fixed (not adjustable).
@@ -108,7 +109,14 @@ impl KeyRecord {
     ///   <arn>.` when nothing is pending rotation;
     /// - `LimitExceededException` when the key has had [`MAX_ON_DEMAND_ROTATIONS`] on-demand
     ///   rotations already.
-    pub fn rotate_key_on_demand(&mut self, now: OffsetDateTime) -> Result<RotationOutcome, Error> {
+    pub fn rotate_key_on_demand(&mut self, now: OffsetDateTime) -> Applied<RotationOutcome> {
+        Applied::track(self, |r| r.rotate_key_on_demand_steps(now))
+    }
+
+    fn rotate_key_on_demand_steps(
+        &mut self,
+        now: OffsetDateTime,
+    ) -> Result<RotationOutcome, Error> {
         self.expire_materials(now);
         outcome(
             self.key_state,

@@ -85,7 +85,10 @@ fn other_origins_start_enabled_and_refuse_import_operations() {
         )
     );
     assert_eq!(
-        k.delete_material(None, t0()).unwrap_err().code(),
+        k.delete_material(None, t0())
+            .into_result()
+            .unwrap_err()
+            .code(),
         "UnsupportedOperationException"
     );
     k.check_invariants().unwrap();
@@ -261,14 +264,14 @@ fn delete_moves_to_pending_import_and_reimport_restores() {
     let id = k
         .import_material(material(1), expires_in(10), t0())
         .unwrap();
-    k.disable(t0()).unwrap();
-    assert_eq!(k.delete_material(None, t0()), Ok(Some(id)));
+    k.disable(t0()).into_result().unwrap();
+    assert_eq!(k.delete_material(None, t0()).into_result(), Ok(Some(id)));
     assert_eq!(k.key_state(), KeyState::PendingImport);
-    let e = k.enable(t0()).unwrap_err();
+    let e = k.enable(t0()).into_result().unwrap_err();
     assert_eq!(e.message(), format!("{} is pending import.", arn()));
     // Deleting again is a no-op that still answers the id.
     let rev = k.revision();
-    assert_eq!(k.delete_material(None, t0()), Ok(Some(id)));
+    assert_eq!(k.delete_material(None, t0()).into_result(), Ok(Some(id)));
     assert_eq!(k.revision(), rev);
     // HMAC keys take no ImportType.
     let mut typed = expires_in(10);
@@ -290,7 +293,10 @@ fn delete_moves_to_pending_import_and_reimport_restores() {
     assert_eq!(k.key_state(), KeyState::Enabled);
     let unknown = KeyMaterialId::from_bytes([9; 32]);
     assert_eq!(
-        k.delete_material(Some(unknown), t0()).unwrap_err().code(),
+        k.delete_material(Some(unknown), t0())
+            .into_result()
+            .unwrap_err()
+            .code(),
         "NotFoundException"
     );
     k.check_invariants().unwrap();
@@ -301,7 +307,7 @@ fn import_into_disabled_key_stays_disabled_by_default() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
     k.import_material(material(1), expires_in(10), t0())
         .unwrap();
-    k.disable(t0()).unwrap();
+    k.disable(t0()).into_result().unwrap();
     k.import_material(material(1), expires_in(20), t0())
         .unwrap();
     assert_eq!(k.key_state(), KeyState::Disabled);
@@ -371,7 +377,8 @@ fn new_material_waits_in_pending_rotation_without_changing_state() {
         .unwrap();
     let pending = k.materials()[1].id();
     assert_eq!(
-        k.delete_material(Some(pending), t0() + Duration::days(5)),
+        k.delete_material(Some(pending), t0() + Duration::days(5))
+            .into_result(),
         Ok(Some(pending))
     );
     assert_eq!(k.key_state(), KeyState::Enabled);
@@ -431,7 +438,10 @@ fn deletion_window_is_validated_and_sets_the_deletion_date() {
         (6, "greater than or equal to 7"),
         (31, "less than or equal to 30"),
     ] {
-        let e = k.schedule_deletion(t0(), Some(days)).unwrap_err();
+        let e = k
+            .schedule_deletion(t0(), Some(days))
+            .into_result()
+            .unwrap_err();
         assert_eq!(e.code(), "ValidationException");
         assert_eq!(
             e.message(),
@@ -443,21 +453,24 @@ fn deletion_window_is_validated_and_sets_the_deletion_date() {
     }
     assert_eq!(k.key_state(), KeyState::PendingImport);
     assert_eq!(
-        k.schedule_deletion(t0(), None),
+        k.schedule_deletion(t0(), None).into_result(),
         Ok(t0() + Duration::days(30))
     );
     assert_eq!(k.key_state(), KeyState::PendingDeletion);
     assert_eq!(k.deletion_date(), Some(t0() + Duration::days(30)));
     assert!(!k.deletion_due(t0() + Duration::days(29)));
     assert!(k.deletion_due(t0() + Duration::days(30)));
-    let e = k.schedule_deletion(t0(), Some(7)).unwrap_err();
+    let e = k
+        .schedule_deletion(t0(), Some(7))
+        .into_result()
+        .unwrap_err();
     assert_eq!(e.message(), format!("{} is pending deletion.", arn()));
     k.check_invariants().unwrap();
     // Cancelling a key that never had material gives PendingImport, not Disabled.
-    k.cancel_deletion(t0()).unwrap();
+    k.cancel_deletion(t0()).into_result().unwrap();
     assert_eq!(k.key_state(), KeyState::PendingImport);
     assert_eq!(k.deletion_date(), None);
-    let e = k.cancel_deletion(t0()).unwrap_err();
+    let e = k.cancel_deletion(t0()).into_result().unwrap_err();
     assert_eq!(e.message(), format!("{} is not pending deletion.", arn()));
     k.check_invariants().unwrap();
 }
@@ -466,22 +479,22 @@ fn deletion_window_is_validated_and_sets_the_deletion_date() {
 fn cancel_after_expiry_during_pending_deletion_gives_pending_import() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
     k.import_material(material(1), expires_in(3), t0()).unwrap();
-    k.schedule_deletion(t0(), Some(7)).unwrap();
+    k.schedule_deletion(t0(), Some(7)).into_result().unwrap();
     let later = t0() + Duration::days(4);
     let out = k.expire_materials(later);
     assert_eq!(out.expired.len(), 1);
     assert_eq!(out.state_change, None);
     assert_eq!(k.key_state(), KeyState::PendingDeletion);
-    k.cancel_deletion(later).unwrap();
+    k.cancel_deletion(later).into_result().unwrap();
     assert_eq!(k.key_state(), KeyState::PendingImport);
 
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
     k.import_material(material(1), expires_in(30), t0())
         .unwrap();
-    k.schedule_deletion(t0(), Some(7)).unwrap();
+    k.schedule_deletion(t0(), Some(7)).into_result().unwrap();
     let e = k.check_usable(t0()).unwrap_err();
     assert_eq!(e.message(), format!("{} is pending deletion.", arn()));
-    k.cancel_deletion(t0()).unwrap();
+    k.cancel_deletion(t0()).into_result().unwrap();
     assert_eq!(k.key_state(), KeyState::Disabled);
     assert_eq!(
         k.check_usable(t0()).unwrap_err().code(),
