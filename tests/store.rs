@@ -135,11 +135,16 @@ fn every_import_operation_says_whether_it_changed_the_record() {
     assert_eq!(again.result.unwrap_err(), Error::InvalidImportToken);
     assert!(!again.changed);
 
-    // A failing operation at ValidTo still applies the due expiry: the caller must store.
+    // A failing operation at ValidTo still applies the due expiry: the caller must store. (Its
+    // own ValidTo must lie ahead, or the request fails on its own before the record is read.)
     let revision = record.revision();
+    let late_request = ImportKeyMaterialRequest {
+        valid_to: Some(valid_to + Duration::days(1)),
+        ..request.clone()
+    };
     let late = w
         .service
-        .import_key_material(&mut record, &request, valid_to, &mut w.rng);
+        .import_key_material(&mut record, &late_request, valid_to, &mut w.rng);
     assert_eq!(
         late.result.unwrap_err().code(),
         "ExpiredImportTokenException"
