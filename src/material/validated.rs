@@ -137,7 +137,10 @@ pub fn validate_material(
         | KeySpec::EccNistP521
         | KeySpec::EccSecgP256k1 => {
             let (key, spki) = EccKey::parse(bytes, spec).map_err(|f| f.into_error(spec))?;
-            UsableKey::Ecc { key, spki }
+            UsableKey::Ecc {
+                key: Box::new(key),
+                spki,
+            }
         }
         KeySpec::Sm2
         | KeySpec::MlDsa44
@@ -172,7 +175,11 @@ enum UsableKey {
     Symmetric(SymmetricKey),
     Hmac(HmacKey),
     Rsa(RsaKey),
-    Ecc { key: EccKey, spki: Vec<u8> },
+    /// Boxed: moves of the handle copy a pointer, not the private scalar.
+    Ecc {
+        key: Box<EccKey>,
+        spki: Vec<u8>,
+    },
 }
 
 /// The 32 bytes of a SYMMETRIC_DEFAULT key, zeroized on drop, redacted in `Debug`. The
@@ -298,7 +305,7 @@ impl ValidatedMaterial {
                 A::RsassaPkcs1V15Sha384,
                 A::RsassaPkcs1V15Sha512,
             ],
-            UsableKey::Ecc { key, .. } => match key {
+            UsableKey::Ecc { key, .. } => match **key {
                 EccKey::P256(_) | EccKey::K256(_) => &[A::EcdsaSha256],
                 EccKey::P384(_) => &[A::EcdsaSha384],
                 EccKey::P521(_) => &[A::EcdsaSha512],
