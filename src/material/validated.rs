@@ -130,7 +130,9 @@ pub fn validate_material(
         }
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
             let bits = spec.rsa_bits().ok_or(Error::Internal)?;
-            UsableKey::Rsa(RsaKey::parse(bytes, bits).map_err(|f| f.into_error(spec))?)
+            UsableKey::Rsa(Box::new(
+                RsaKey::parse(bytes, bits).map_err(|f| f.into_error(spec))?,
+            ))
         }
         KeySpec::EccNistP256
         | KeySpec::EccNistP384
@@ -174,7 +176,8 @@ pub struct ValidatedMaterial {
 enum UsableKey {
     Symmetric(SymmetricKey),
     Hmac(HmacKey),
-    Rsa(RsaKey),
+    /// Boxed, as the ECC keys are.
+    Rsa(Box<RsaKey>),
     /// Boxed: moves of the handle copy a pointer, not the private scalar.
     Ecc {
         key: Box<EccKey>,
