@@ -2,18 +2,18 @@
 //! the in-memory reference store with compare-and-swap on the revision, and the retry helper
 //! that reloads and operates again after a lost race.
 
-use kms_import::import::{
-    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
-    ImportService,
-};
 use kms_import::rand_core::{CryptoRng, SeedableRng};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use kms_import::{
     Applied, CreateKeyParams, Error, KeyContext, KeyId, KeyRecord, KeySpec, KeyState, MemoryStore,
     Origin, RecordStore, StorageKey, StorageKeys, UpdateError, WrappingAlgorithm, WrappingKeySpec,
     update,
 };
+use kms_import::{
+    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+    ImportService,
+};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
@@ -138,10 +138,7 @@ fn every_import_operation_says_whether_it_changed_the_record() {
     // A failing operation at ValidTo still applies the due expiry: the caller must store. (Its
     // own ValidTo must lie ahead, or the request fails on its own before the record is read.)
     let revision = record.revision();
-    let late_request = ImportKeyMaterialRequest {
-        valid_to: Some(valid_to + Duration::days(1)),
-        ..request.clone()
-    };
+    let late_request = request.clone().expires_at(valid_to + Duration::days(1));
     let late = w
         .service
         .import_key_material(&mut record, &late_request, valid_to, &mut w.rng);
@@ -151,6 +148,8 @@ fn every_import_operation_says_whether_it_changed_the_record() {
     );
     assert!(late.changed);
     assert!(record.revision() > revision);
+    // The expiry it applied is done: applying it again changes nothing.
+    assert!(!record.expire_materials(valid_to).changed());
     assert_eq!(record.key_state(), KeyState::PendingImport);
 
     // Deleting material that is already gone changes nothing.
@@ -197,7 +196,8 @@ fn record_operations_say_whether_they_changed_the_record() {
     assert!(!deleted.changed);
     let rotated = record.rotate_key_on_demand(t0());
     assert!(rotated.result.is_err() && !rotated.changed);
-    // Applied::track wraps any other step the same way.
+    // Expiry says so through its outcome; Applied::track wraps any other step the same way.
+    assert!(!record.expire_materials(t0()).changed());
     let tracked = Applied::track(&mut record, |r| Ok(r.expire_materials(t0())));
     assert!(!tracked.changed);
 }

@@ -11,7 +11,7 @@ use base64ct::{Base64, Encoding};
 
 use crate::KeyArgs;
 use crate::common::{self as cli, Failure};
-use kms_import::wrap::{WrappingProvider, WrappingPublicKey};
+use kms_import::{WrappingPublicKey, provider::WrappingProvider};
 use zeroize::Zeroizing;
 
 /// DER first; otherwise base64 text with all whitespace removed.
