@@ -70,9 +70,11 @@ pub struct Args {
     pub shutdown_timeout: StdDuration,
 
     /// Request-rate quotas, as AWS KMS documents them per account and operation (requests
-    /// per second): `on` (AWS's defaults) or `off` (no throttling, e.g. for tests and
-    /// benchmarks). Excess requests are answered ThrottlingException.
-    #[arg(long = "rate-limits", value_name = "on|off", default_value = "on", value_parser = ["on", "off"], help_heading = "Request-rate quotas")]
+    /// per second): `on` applies AWS's defaults, and excess requests are answered
+    /// ThrottlingException; `off` (the default) throttles nothing. Off by default because
+    /// test suites drive a local endpoint back to back, and AWS's GetParametersForImport
+    /// quota (one request every 4 s) would throttle them; turn it on for a shared service.
+    #[arg(long = "rate-limits", value_name = "on|off", default_value = "off", value_parser = ["on", "off"], help_heading = "Request-rate quotas")]
     pub rate_limits: String,
     /// Overrides one quota: NAME=RATE, where NAME is an operation (GetParametersForImport,
     /// ImportKeyMaterial, DescribeKey, ...) or a shared group (cryptographic-symmetric,
