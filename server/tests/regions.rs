@@ -72,14 +72,14 @@ fn a_key_created_in_another_region_belongs_to_that_region() {
         .to_owned();
     assert_eq!(
         key_ids(&server.ok("ListKeys", json!({}))),
-        [home_key.clone()]
+        [home_key.as_str()]
     );
     assert_eq!(
         key_ids(&server.ok_in(HOME, "ListKeys", json!({}))),
-        [home_key.clone()]
+        [home_key.as_str()]
     );
     let west_list = server.ok_in(WEST, "ListKeys", json!({}));
-    assert_eq!(key_ids(&west_list), [id.clone()]);
+    assert_eq!(key_ids(&west_list), [id.as_str()]);
     assert_eq!(west_list["Keys"][0]["KeyArn"], arn.as_str());
     // A third Region has none.
     assert!(key_ids(&server.ok_in("ap-south-1", "ListKeys", json!({}))).is_empty());
@@ -227,7 +227,7 @@ fn regional_keys_survive_a_restart_on_a_durable_store() {
         d["KeyMetadata"]["Arn"],
         format!("arn:aws:kms:{WEST}:{account}:key/{id}")
     );
-    assert_eq!(key_ids(&server.ok("ListKeys", json!({}))), [id.clone()]);
+    assert_eq!(key_ids(&server.ok("ListKeys", json!({}))), [id.as_str()]);
     let (_, v) = server.call_in(HOME, "DescribeKey", json!({"KeyId": id}));
     assert_eq!(code(&v), "NotFoundException", "{v}");
 }
