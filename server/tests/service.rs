@@ -440,6 +440,7 @@ fn help_documents_every_flag() {
     for flag in [
         "--listen",
         "--region",
+        "--max-regions",
         "--account",
         "--pool-rsa-2048",
         "--pool-rsa-3072",
