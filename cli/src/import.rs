@@ -162,7 +162,9 @@ fn choose_pair(
     }
     let matching: Vec<_> = valid_pairs(spec, policy)
         .into_iter()
-        .filter(|(a, w)| algorithm.is_none_or(|x| x == *a) && wrapping_key_spec.is_none_or(|x| x == *w))
+        .filter(|(a, w)| {
+            algorithm.is_none_or(|x| x == *a) && wrapping_key_spec.is_none_or(|x| x == *w)
+        })
         .collect();
     if matching.is_empty() {
         let with = match (algorithm, wrapping_key_spec) {
@@ -191,9 +193,7 @@ fn choose_pair(
         })
 }
 
-fn sdk_key_spec(
-    metadata: &aws_sdk_kms::types::KeyMetadata,
-) -> Result<KeySpec, ImportFailure> {
+fn sdk_key_spec(metadata: &aws_sdk_kms::types::KeyMetadata) -> Result<KeySpec, ImportFailure> {
     let name = metadata
         .key_spec()
         .map(|s| s.as_str())
@@ -311,10 +311,8 @@ pub async fn run(args: &ImportArgs) -> Result<String, ImportFailure> {
     let token = params
         .import_token()
         .ok_or_else(|| missing("GetParametersForImport", "ImportToken"))?;
-    let key = WrappingPublicKey::from_spki_der_with(
-        cli::provider_for(algorithm),
-        public_key.as_ref(),
-    )?;
+    let key =
+        WrappingPublicKey::from_spki_der_with(cli::provider_for(algorithm), public_key.as_ref())?;
     if key.spec() != wrapping_key_spec {
         return Err(local(
             "KMSInternalException",

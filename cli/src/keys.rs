@@ -257,7 +257,9 @@ fn pem_blocks(text: &[u8]) -> Vec<PemBlock> {
             body.push_str(line);
         }
         let der = if closed {
-            Base64::decode_vec(&body).map(Zeroizing::new).map_err(|_| ())
+            Base64::decode_vec(&body)
+                .map(Zeroizing::new)
+                .map_err(|_| ())
         } else {
             Err(())
         };
@@ -313,9 +315,11 @@ pub fn public_key_spki(bytes: &[u8], what: &str) -> Result<Vec<u8>, Failure> {
     match der_kind(&der) {
         DerKind::Spki => Ok(der),
         DerKind::Pkcs1Public => Ok(spki_from_pkcs1(&der)),
-        DerKind::Pkcs8 | DerKind::Pkcs1Private | DerKind::Sec1 | DerKind::EncryptedPkcs8 => Err(
-            invalid(format!("{what} holds a private key; give the wrapping public key")),
-        ),
+        DerKind::Pkcs8 | DerKind::Pkcs1Private | DerKind::Sec1 | DerKind::EncryptedPkcs8 => {
+            Err(invalid(format!(
+                "{what} holds a private key; give the wrapping public key"
+            )))
+        }
         DerKind::Unknown => Err(invalid(format!(
             "{what} is not an RSA public key (SubjectPublicKeyInfo or PKCS#1)"
         ))),
@@ -385,7 +389,10 @@ mod tests {
             let content = vec![7u8; len];
             let der = build(OCTET_STRING, &[&content]);
             let t = tlv(&der).unwrap();
-            assert_eq!((t.tag, t.content.len(), t.rest.len()), (OCTET_STRING, len, 0));
+            assert_eq!(
+                (t.tag, t.content.len(), t.rest.len()),
+                (OCTET_STRING, len, 0)
+            );
         }
     }
 

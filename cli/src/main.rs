@@ -182,7 +182,10 @@ fn parse_time(s: &str) -> Result<DateTime, String> {
 }
 
 fn parse_key_material_id(s: &str) -> Result<String, String> {
-    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(s.to_owned())
     } else {
         Err("a KeyMaterialId is 64 lowercase hexadecimal digits".to_owned())

@@ -95,14 +95,73 @@ fn usage_errors_exit_2_before_any_call() {
     let cases: Vec<Vec<&str>> = vec![
         vec!["--key-material", m],
         vec!["--key-id", "k"],
-        vec!["--key-id", "k", "--key-material", m, "--valid-to", "2027-06-30T00:00:00Z", "--does-not-expire"],
-        vec!["--key-id", "k", "--key-material", m, "--valid-to", "next tuesday"],
-        vec!["--key-id", "k", "--key-material", m, "--wrapping-algorithm", "RSAES_OAEP_SHA_512"],
-        vec!["--key-id", "k", "--key-material", m, "--wrapping-key-spec", "RSA_1024"],
-        vec!["--key-id", "k", "--key-material", m, "--wrapping-key-spec", "SM2"],
-        vec!["--key-id", "k", "--key-material", m, "--import-type", "SOME_MATERIAL"],
-        vec!["--key-id", "k", "--key-material", m, "--key-material-id", "ABC"],
-        vec!["--key-id", "k", "--key-material", m, "--key-material-id", &id, "--import-type", "NEW_KEY_MATERIAL"],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--valid-to",
+            "2027-06-30T00:00:00Z",
+            "--does-not-expire",
+        ],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--valid-to",
+            "next tuesday",
+        ],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--wrapping-algorithm",
+            "RSAES_OAEP_SHA_512",
+        ],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--wrapping-key-spec",
+            "RSA_1024",
+        ],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--wrapping-key-spec",
+            "SM2",
+        ],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--import-type",
+            "SOME_MATERIAL",
+        ],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--key-material-id",
+            "ABC",
+        ],
+        vec![
+            "--key-id",
+            "k",
+            "--key-material",
+            m,
+            "--key-material-id",
+            &id,
+            "--import-type",
+            "NEW_KEY_MATERIAL",
+        ],
         vec!["--key-id", "k", "--key-material", m, "--no-such-flag"],
     ];
     for args in cases {
@@ -124,7 +183,10 @@ fn an_unknown_key_is_an_aws_error_exit_3() {
     let material = dir.write("material.bin", &[7u8; 32]);
     let out = import("1234abcd-12ab-34cd-56ef-1234567890ab", &material, &[]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(error_line(&out).starts_with("error: NotFoundException: "), "{out:?}");
+    assert!(
+        error_line(&out).starts_with("error: NotFoundException: "),
+        "{out:?}"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -140,34 +202,123 @@ fn local_checks_fail_with_exit_1_and_import_nothing() {
     let m = |f: &str| repo_data(&format!("material/{f}"));
     let cases: Vec<(&str, std::path::PathBuf, Vec<&str>, &str)> = vec![
         // Material that does not fit the key spec.
-        (&sym, dir.write("33", &[1u8; 33]), vec![], "IncorrectKeyMaterialException"),
-        (&sym, dir.write("newline", b"0123456789abcdef0123456789abcdef\n"), vec![], "the file has 33"),
-        (&hmac, dir.write("short", &[1u8; 31]), vec![], "IncorrectKeyMaterialException"),
-        (&rsa, m("rsa_3072.der"), vec![], "IncorrectKeyMaterialException"),
-        (&rsa, m("rsa_2048_bad_d.der"), vec![], "IncorrectKeyMaterialException"),
-        (&p256, m("ec_p384.der"), vec![], "IncorrectKeyMaterialException"),
-        (&p256, m("ec_p384.sec1.der"), vec![], "IncorrectKeyMaterialException"),
-        (&p256, cli_data("rsa_2048.pkcs1.der"), vec![], "RSA private key"),
+        (
+            &sym,
+            dir.write("33", &[1u8; 33]),
+            vec![],
+            "IncorrectKeyMaterialException",
+        ),
+        (
+            &sym,
+            dir.write("newline", b"0123456789abcdef0123456789abcdef\n"),
+            vec![],
+            "the file has 33",
+        ),
+        (
+            &hmac,
+            dir.write("short", &[1u8; 31]),
+            vec![],
+            "IncorrectKeyMaterialException",
+        ),
+        (
+            &rsa,
+            m("rsa_3072.der"),
+            vec![],
+            "IncorrectKeyMaterialException",
+        ),
+        (
+            &rsa,
+            m("rsa_2048_bad_d.der"),
+            vec![],
+            "IncorrectKeyMaterialException",
+        ),
+        (
+            &p256,
+            m("ec_p384.der"),
+            vec![],
+            "IncorrectKeyMaterialException",
+        ),
+        (
+            &p256,
+            m("ec_p384.sec1.der"),
+            vec![],
+            "IncorrectKeyMaterialException",
+        ),
+        (
+            &p256,
+            cli_data("rsa_2048.pkcs1.der"),
+            vec![],
+            "RSA private key",
+        ),
         (&rsa, m("ec_p256.sec1.der"), vec![], "EC private key"),
-        (&p256, cli_data("ec_p256.enc.pk8.pem"), vec![], "encrypted private key"),
+        (
+            &p256,
+            cli_data("ec_p256.enc.pk8.pem"),
+            vec![],
+            "encrypted private key",
+        ),
         (&p256, m("ec_p256.spki.der"), vec![], "public key"),
         // Combinations the compatibility table refuses.
-        (&rsa, m("rsa_2048.der"), vec!["--wrapping-algorithm", "RSAES_OAEP_SHA_256"], "UnsupportedOperationException"),
-        (&p521, m("ec_p521.der"), vec!["--wrapping-algorithm", "RSAES_OAEP_SHA_1", "--wrapping-key-spec", "RSA_2048"], "UnsupportedOperationException"),
-        (&hmac, dir.write("hmac", &[1u8; 32]), vec!["--wrapping-algorithm", "RSAES_PKCS1_V1_5"], "UnsupportedOperationException"),
+        (
+            &rsa,
+            m("rsa_2048.der"),
+            vec!["--wrapping-algorithm", "RSAES_OAEP_SHA_256"],
+            "UnsupportedOperationException",
+        ),
+        (
+            &p521,
+            m("ec_p521.der"),
+            vec![
+                "--wrapping-algorithm",
+                "RSAES_OAEP_SHA_1",
+                "--wrapping-key-spec",
+                "RSA_2048",
+            ],
+            "UnsupportedOperationException",
+        ),
+        (
+            &hmac,
+            dir.write("hmac", &[1u8; 32]),
+            vec!["--wrapping-algorithm", "RSAES_PKCS1_V1_5"],
+            "UnsupportedOperationException",
+        ),
         // Members only symmetric keys take.
-        (&hmac, dir.write("hmac2", &[1u8; 32]), vec!["--import-type", "NEW_KEY_MATERIAL"], "SYMMETRIC_DEFAULT keys only"),
-        (&p256, m("ec_p256.der"), vec!["--key-material-description", "x"], "SYMMETRIC_DEFAULT keys only"),
+        (
+            &hmac,
+            dir.write("hmac2", &[1u8; 32]),
+            vec!["--import-type", "NEW_KEY_MATERIAL"],
+            "SYMMETRIC_DEFAULT keys only",
+        ),
+        (
+            &p256,
+            m("ec_p256.der"),
+            vec!["--key-material-description", "x"],
+            "SYMMETRIC_DEFAULT keys only",
+        ),
         // Keys that take no imported material.
-        (&aws_kms, dir.write("sym", &[1u8; 32]), vec![], "origin EXTERNAL"),
+        (
+            &aws_kms,
+            dir.write("sym", &[1u8; 32]),
+            vec![],
+            "origin EXTERNAL",
+        ),
         // A ValidTo in the past.
-        (&sym, dir.write("sym2", &[1u8; 32]), vec!["--valid-to", "2020-01-01T00:00:00Z"], "in the future"),
+        (
+            &sym,
+            dir.write("sym2", &[1u8; 32]),
+            vec!["--valid-to", "2020-01-01T00:00:00Z"],
+            "in the future",
+        ),
         // A material file that cannot be read.
         (&sym, dir.path("missing"), vec![], "cannot read"),
     ];
     for (key, material, extra, says) in cases {
         let out = import(key, &material, &extra);
-        assert_eq!(out.status.code(), Some(1), "{material:?} {extra:?}: {out:?}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{material:?} {extra:?}: {out:?}"
+        );
         let line = error_line(&out);
         assert!(line.contains(says), "{material:?} {extra:?}: {line}");
         assert!(out.stdout.is_empty());
@@ -185,28 +336,49 @@ fn dry_run_checks_everything_and_imports_nothing() {
     let out = import(&sym, &material, &["--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let line = stdout(&out);
-    assert!(line.starts_with(&format!("dry run: {sym} PendingImport SYMMETRIC_DEFAULT")), "{line}");
+    assert!(
+        line.starts_with(&format!("dry run: {sym} PendingImport SYMMETRIC_DEFAULT")),
+        "{line}"
+    );
     // The defaults: SHA-256 OAEP under the largest wrapping key.
-    assert!(line.contains("would wrap with RSAES_OAEP_SHA_256 under RSA_4096"), "{line}");
+    assert!(
+        line.contains("would wrap with RSAES_OAEP_SHA_256 under RSA_4096"),
+        "{line}"
+    );
     assert_eq!(state(&sym), KeyState::PendingImport);
 
     // The defaults follow the key spec and what was given.
     let rsa = create_key(KeySpec::Rsa2048, OriginType::External);
     let out = import(&rsa, &repo_data("material/rsa_2048.der"), &["--dry-run"]);
-    assert!(stdout(&out).contains("would wrap with RSA_AES_KEY_WRAP_SHA_256 under RSA_4096"), "{out:?}");
+    assert!(
+        stdout(&out).contains("would wrap with RSA_AES_KEY_WRAP_SHA_256 under RSA_4096"),
+        "{out:?}"
+    );
     let p521 = create_key(KeySpec::EccNistP521, OriginType::External);
     let out = import(
         &p521,
         &repo_data("material/ec_p521.der"),
         &["--dry-run", "--wrapping-key-spec", "RSA_2048"],
     );
-    assert!(stdout(&out).contains("would wrap with RSA_AES_KEY_WRAP_SHA_256 under RSA_2048"), "{out:?}");
+    assert!(
+        stdout(&out).contains("would wrap with RSA_AES_KEY_WRAP_SHA_256 under RSA_2048"),
+        "{out:?}"
+    );
     let out = import(
         &sym,
         &material,
-        &["--dry-run", "--wrapping-algorithm", "RSAES_OAEP_SHA_1", "--wrapping-key-spec", "RSA_3072"],
+        &[
+            "--dry-run",
+            "--wrapping-algorithm",
+            "RSAES_OAEP_SHA_1",
+            "--wrapping-key-spec",
+            "RSA_3072",
+        ],
     );
-    assert!(stdout(&out).contains("would wrap with RSAES_OAEP_SHA_1 under RSA_3072"), "{out:?}");
+    assert!(
+        stdout(&out).contains("would wrap with RSAES_OAEP_SHA_1 under RSA_3072"),
+        "{out:?}"
+    );
 
     // A dry run still fails on bad material (1) and on an unknown key (3).
     let bad = dir.write("bad.bin", &[9u8; 31]);
@@ -235,7 +407,10 @@ fn defaults_import_and_an_alias_names_the_key() {
     let out = import("alias/kms-import-cli-defaults", &material, &[]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let line = stdout(&out);
-    assert!(line.starts_with(&format!("{sym} Enabled KeyMaterialId=")), "{line}");
+    assert!(
+        line.starts_with(&format!("{sym} Enabled KeyMaterialId=")),
+        "{line}"
+    );
     assert!(line.trim_end().ends_with(" ValidTo=none"), "{line}");
     assert_eq!(state(&sym), KeyState::Enabled);
 }
@@ -252,7 +427,12 @@ fn flags_override_the_environment_and_profiles_are_read() {
         .env("AWS_REGION", "eu-west-1")
         .args(["--key-id", &sym, "--key-material"])
         .arg(&material)
-        .args(["--endpoint-url", common::server_url(), "--region", common::REGION])
+        .args([
+            "--endpoint-url",
+            common::server_url(),
+            "--region",
+            common::REGION,
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -279,7 +459,12 @@ fn flags_override_the_environment_and_profiles_are_read() {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .args(["--key-id", &sym, "--key-material"])
         .arg(&material)
-        .args(["--profile", "importer", "--endpoint-url", common::server_url()])
+        .args([
+            "--profile",
+            "importer",
+            "--endpoint-url",
+            common::server_url(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -293,10 +478,17 @@ fn an_unreachable_endpoint_is_an_aws_error_exit_3() {
     let out = import_command()
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("AWS_MAX_ATTEMPTS", "1")
-        .args(["--key-id", "1234abcd-12ab-34cd-56ef-1234567890ab", "--key-material"])
+        .args([
+            "--key-id",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "--key-material",
+        ])
         .arg(&material)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(error_line(&out).starts_with("error: DispatchFailure: DescribeKey: "), "{out:?}");
+    assert!(
+        error_line(&out).starts_with("error: DispatchFailure: DescribeKey: "),
+        "{out:?}"
+    );
 }

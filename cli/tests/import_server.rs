@@ -116,7 +116,10 @@ fn check_imported(
 ) {
     assert_eq!(line.arn, arn);
     assert_eq!(line.state, "Enabled");
-    assert_eq!(line.valid_to, valid_to.clone().unwrap_or_else(|| "none".into()));
+    assert_eq!(
+        line.valid_to,
+        valid_to.clone().unwrap_or_else(|| "none".into())
+    );
     let metadata = runtime()
         .block_on(kms.describe_key().key_id(arn).send())
         .unwrap()
@@ -126,9 +129,9 @@ fn check_imported(
     assert_eq!(metadata.key_state(), Some(&KeyState::Enabled));
     assert_eq!(metadata.expiration_model(), Some(model));
     assert_eq!(
-        metadata
-            .valid_to()
-            .map(|t| t.fmt(aws_sdk_kms::primitives::DateTimeFormat::DateTime).unwrap()),
+        metadata.valid_to().map(|t| t
+            .fmt(aws_sdk_kms::primitives::DateTimeFormat::DateTime)
+            .unwrap()),
         *valid_to
     );
 }
@@ -137,7 +140,12 @@ fn encrypt_decrypt(kms: &Client, arn: &str) -> (Vec<u8>, Vec<u8>) {
     let plaintext = random(40);
     let rt = runtime();
     let ciphertext = rt
-        .block_on(kms.encrypt().key_id(arn).plaintext(Blob::new(plaintext.clone())).send())
+        .block_on(
+            kms.encrypt()
+                .key_id(arn)
+                .plaintext(Blob::new(plaintext.clone()))
+                .send(),
+        )
         .unwrap()
         .ciphertext_blob()
         .unwrap()
@@ -332,7 +340,13 @@ fn hmac_keys_import_and_mac_as_the_material_does() {
 
 /// Verifies `signature` of `message` under the public half of the PKCS#8 DER private key
 /// `pkcs8`, here, without the server.
-fn verify_locally(spec: &KeySpec, pkcs8: &[u8], alg: &SigningAlgorithmSpec, message: &[u8], signature: &[u8]) {
+fn verify_locally(
+    spec: &KeySpec,
+    pkcs8: &[u8],
+    alg: &SigningAlgorithmSpec,
+    message: &[u8],
+    signature: &[u8],
+) {
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
     use p256::pkcs8::DecodePrivateKey;
     use sha2::Digest;
@@ -354,19 +368,22 @@ fn verify_locally(spec: &KeySpec, pkcs8: &[u8], alg: &SigningAlgorithmSpec, mess
             let sk = p256::SecretKey::from_pkcs8_der(pkcs8).unwrap();
             let vk = p256::ecdsa::VerifyingKey::from(sk.public_key());
             let sig = p256::ecdsa::Signature::from_der(signature).unwrap();
-            vk.verify_prehash(&sha2::Sha256::digest(message), &sig).unwrap();
+            vk.verify_prehash(&sha2::Sha256::digest(message), &sig)
+                .unwrap();
         }
         KeySpec::EccNistP384 => {
             let sk = p384::SecretKey::from_pkcs8_der(pkcs8).unwrap();
             let vk = p384::ecdsa::VerifyingKey::from(sk.public_key());
             let sig = p384::ecdsa::Signature::from_der(signature).unwrap();
-            vk.verify_prehash(&sha2::Sha384::digest(message), &sig).unwrap();
+            vk.verify_prehash(&sha2::Sha384::digest(message), &sig)
+                .unwrap();
         }
         KeySpec::EccNistP521 => {
             let sk = p521::SecretKey::from_pkcs8_der(pkcs8).unwrap();
             let vk = p521::ecdsa::VerifyingKey::from(sk.public_key());
             let sig = p521::ecdsa::Signature::from_der(signature).unwrap();
-            vk.verify_prehash(&sha2::Sha512::digest(message), &sig).unwrap();
+            vk.verify_prehash(&sha2::Sha512::digest(message), &sig)
+                .unwrap();
         }
         KeySpec::EccSecgP256K1 => {
             let sk = k256::SecretKey::from_pkcs8_der(pkcs8).unwrap();
@@ -390,7 +407,10 @@ fn asymmetric_keys_import_from_every_format_and_sign_as_the_material_does() {
             KeySpec::Rsa2048,
             SigningAlgorithmSpec::RsassaPkcs1V15Sha256,
             m("rsa_2048.der"),
-            [cli_data("rsa_2048.pkcs1.pem"), cli_data("rsa_2048.pkcs1.der")],
+            [
+                cli_data("rsa_2048.pkcs1.pem"),
+                cli_data("rsa_2048.pkcs1.der"),
+            ],
         ),
         (
             KeySpec::Rsa3072,

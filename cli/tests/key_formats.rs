@@ -123,12 +123,24 @@ fn a_key_of_the_wrong_kind_is_refused() {
     let dir = Scratch::new("wrongkind");
     let mat = dir.write("material.bin", &material());
     let cases: [(&str, std::path::PathBuf, &str); 6] = [
-        ("wrap", repo_data("wrapping_rsa_2048.pk8.der"), "private key"),
+        (
+            "wrap",
+            repo_data("wrapping_rsa_2048.pk8.der"),
+            "private key",
+        ),
         ("wrap", cli_data("wrapping.pkcs1.pem"), "private key"),
         ("wrap", cli_data("wrapping.enc.pk8.pem"), "private key"),
-        ("unwrap", repo_data("wrapping_rsa_2048.spki.der"), "public key"),
+        (
+            "unwrap",
+            repo_data("wrapping_rsa_2048.spki.der"),
+            "public key",
+        ),
         ("unwrap", cli_data("wrapping.pkcs1pub.pem"), "public key"),
-        ("unwrap", repo_data("material/ec_p256.sec1.der"), "EC private key"),
+        (
+            "unwrap",
+            repo_data("material/ec_p256.sec1.der"),
+            "EC private key",
+        ),
     ];
     for (i, (cmd, key, says)) in cases.iter().enumerate() {
         let out_path = dir.path(&format!("out-{i}"));
@@ -153,7 +165,14 @@ fn damaged_key_files_are_refused() {
         dir.write("junk", b"junk!"),
         dir.write("empty", b""),
         // PEM without its END line.
-        dir.write("cut.pem", pem.lines().take(3).collect::<Vec<_>>().join("\n").as_bytes()),
+        dir.write(
+            "cut.pem",
+            pem.lines()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_bytes(),
+        ),
         // PEM whose base64 is damaged.
         dir.write("bad64.pem", pem.replacen('M', "*", 2).as_bytes()),
         // A certificate request is not a public key.
@@ -167,7 +186,10 @@ fn damaged_key_files_are_refused() {
         let out = wrap(OAEP, key, &mat, &out_path);
         assert_eq!(out.status.code(), Some(1), "{key:?}: {out:?}");
         let line = error_line(&out);
-        assert!(line.starts_with("error: ValidationException: "), "{key:?}: {line}");
+        assert!(
+            line.starts_with("error: ValidationException: "),
+            "{key:?}: {line}"
+        );
         assert!(!out_path.exists());
     }
 }

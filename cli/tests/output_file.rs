@@ -94,7 +94,12 @@ fn an_existing_symlink_at_out_is_not_followed() {
     let line = error_line(&out);
     assert!(line.contains("already exists"), "{line}");
     assert_eq!(std::fs::read(&target).unwrap(), b"do not touch");
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 
     // A dangling link: its target is not created either.
     let missing = dir.path("would-be-created");
@@ -104,7 +109,12 @@ fn an_existing_symlink_at_out_is_not_followed() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     error_line(&out);
     assert!(!missing.exists());
-    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
 #[test]

@@ -11,11 +11,15 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_kms-import");
 
 /// A fixture of the repository (`tests/data/...`) or of the tool (`cli/tests/data/...`).
 pub fn repo_data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(rel)
 }
 
 pub fn cli_data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
 /// A fresh scratch directory, removed on drop.
@@ -25,10 +29,8 @@ impl Scratch {
     pub fn new(tag: &str) -> Scratch {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "kms-import-cli-{tag}-{}-{n}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("kms-import-cli-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
@@ -144,7 +146,10 @@ pub fn import_command() -> Command {
         .env("AWS_ENDPOINT_URL", server_url())
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent/kms-import-test/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/kms-import-test/credentials");
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/kms-import-test/credentials",
+        );
     cmd
 }
 
@@ -161,10 +166,15 @@ pub fn kms_client() -> aws_sdk_kms::Client {
     aws_sdk_kms::Client::from_conf(config)
 }
 
-/// A current-thread runtime for the SDK calls of one test.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+/// The runtime of every SDK call in a test binary. One for all: an SDK client keeps its
+/// connections on the runtime that opened them, so a runtime per call would strand them.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
 }
