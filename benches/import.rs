@@ -100,6 +100,7 @@ fn import_key_material_group(c: &mut Criterion, name: &str, cache: usize) {
                         |(rec, request)| {
                             service
                                 .import_key_material(rec, request, now(), &mut r)
+                                .into_result()
                                 .expect("import")
                         },
                         BatchSize::SmallInput,
@@ -216,6 +217,7 @@ fn get_parameters_warm_pool(c: &mut Criterion) {
                     |(rec, pool)| {
                         service
                             .get_parameters_for_import(rec, &request, pool, now(), &mut r)
+                            .into_result()
                             .expect("parameters")
                     },
                     BatchSize::SmallInput,

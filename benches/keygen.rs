@@ -91,6 +91,7 @@ fn main() {
                         let t = Instant::now();
                         let response = service
                             .get_parameters_for_import(&mut rec, &request, &mut pool, now, &mut r)
+                            .into_result()
                             .expect("parameters");
                         let d = t.elapsed();
                         drop(response);

@@ -17,6 +17,15 @@
 //! `OVERHEAD_PAIRS` (default 201) sets the pairs per row; a filter argument keeps only ids
 //! containing it. Output, one line per row: `overhead/<provider>/<spec>/<cached|uncached>` with
 //! the medians of both halves and the median and p10/p90 of the per-pair overhead.
+//!
+//! Then, per provider and spec, where the uncached overhead goes (`parts/<provider>/<spec>`),
+//! each part as a paired ratio to a bare private operation timed next to it: `load` (the key
+//! read from its token encoding, as an instance that did not issue the token does it),
+//! `setup` (the key's first private operation minus its second: the per-key work a backend
+//! does lazily) and `floor` (load plus first operation, over the bare operation: what any
+//! import through this backend's API pays on such an instance, token and material aside).
+//! With AWS-LC also `pkcs8_check`: AWS-LC's PKCS#8 load of the private key (parse and
+//! `RSA_check_key`) minus the load of its public key, the part a key-pair check costs.
 
 mod common;
 
@@ -106,6 +115,7 @@ fn measure(
             let t = Instant::now();
             let out = service
                 .import_key_material(rec, black_box(&request), now(), r)
+                .into_result()
                 .expect("import");
             let d = t.elapsed();
             drop(black_box(out));
@@ -128,6 +138,107 @@ fn measure(
         assert_eq!(stats.misses, 0, "every cached import must hit: {stats:?}");
     }
     row
+}
+
+/// Per-pair ratios (in % of the bare operation of the same pair) of the parts of an uncached
+/// import: see the module documentation.
+struct Parts {
+    load: Vec<f64>,
+    setup: Vec<f64>,
+    floor: Vec<f64>,
+    pkcs8_check: Vec<f64>,
+}
+
+fn measure_parts(
+    provider: &'static dyn WrappingProvider,
+    spec: WrappingKeySpec,
+    pairs: usize,
+) -> Parts {
+    let mut r = rng(common::bits(spec) as u64 + 7);
+    let (yardstick, ct) = common::yardstick(provider, spec, &mut r);
+    yardstick.warm_up(&mut r).expect("warm up");
+    let encoding = yardstick.to_token_encoding().expect("token encoding");
+    #[cfg(feature = "aws-lc")]
+    let (pkcs8, spki) = (
+        common::pkcs8(spec),
+        common::public_key(provider, spec)
+            .ops()
+            .public_key_spki_der()
+            .to_vec(),
+    );
+    let mut parts = Parts {
+        load: Vec::with_capacity(pairs),
+        setup: Vec::with_capacity(pairs),
+        floor: Vec::with_capacity(pairs),
+        pkcs8_check: Vec::with_capacity(pairs),
+    };
+    let bare = |r: &mut ChaCha20Rng| {
+        let t = Instant::now();
+        let out = yardstick
+            .ops()
+            .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), r)
+            .expect("decrypt");
+        let d = t.elapsed();
+        drop(black_box(out));
+        micros(d)
+    };
+    for i in 0..pairs + 2 {
+        let before = if i % 2 == 0 { Some(bare(&mut r)) } else { None };
+        let t = Instant::now();
+        let key = provider
+            .load_private_key_token_encoding(black_box(&encoding))
+            .expect("load");
+        let load = micros(t.elapsed());
+        let mut op = || {
+            let t = Instant::now();
+            let out = key
+                .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), &mut r)
+                .expect("decrypt");
+            let d = t.elapsed();
+            drop(black_box(out));
+            micros(d)
+        };
+        let first = op();
+        let second = op();
+        drop(key);
+        #[cfg(feature = "aws-lc")]
+        let check = (provider.name() == "aws-lc").then(|| {
+            let t = Instant::now();
+            let private = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(black_box(&pkcs8));
+            let with_private = micros(t.elapsed());
+            let t = Instant::now();
+            let public = aws_lc_rs::rsa::PublicEncryptingKey::from_der(black_box(&spki));
+            let public_only = micros(t.elapsed());
+            assert!(private.is_ok() && public.is_ok());
+            with_private - public_only
+        });
+        #[cfg(not(feature = "aws-lc"))]
+        let check: Option<f64> = None;
+        let p = before.unwrap_or_else(|| bare(&mut r));
+        if i >= 2 {
+            parts.load.push(load / p * 100.0);
+            parts.setup.push((first - second) / p * 100.0);
+            parts.floor.push(((load + first) / p - 1.0) * 100.0);
+            if let Some(c) = check {
+                parts.pkcs8_check.push(c / p * 100.0);
+            }
+        }
+    }
+    parts
+}
+
+fn summary(values: &[f64]) -> String {
+    if values.is_empty() {
+        return "-".to_owned();
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    format!(
+        "{:+.1}%[{:+.1}..{:+.1}]",
+        percentile(&v, 0.5),
+        percentile(&v, 0.1),
+        percentile(&v, 0.9)
+    )
 }
 
 fn main() {
@@ -166,6 +277,20 @@ fn main() {
                     percentile(&ratios, 0.9),
                 );
             }
+        }
+        for spec in SPECS {
+            let id = format!("parts/{}/{spec}", provider.name());
+            if !wanted(&id) {
+                continue;
+            }
+            let parts = measure_parts(provider, spec, pairs);
+            println!(
+                "{id:<40} pairs={pairs} load={} setup={} floor={} pkcs8_check={}",
+                summary(&parts.load),
+                summary(&parts.setup),
+                summary(&parts.floor),
+                summary(&parts.pkcs8_check),
+            );
         }
     }
 }

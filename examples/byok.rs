@@ -211,17 +211,19 @@ fn run_combination(
         let started = Instant::now();
         let params = {
             let mut pool = pool.lock().map_err(|_| Error::Internal)?;
-            service.get_parameters_for_import(
-                record,
-                &GetParametersForImportRequest {
-                    key_id: record.key_id().to_string(),
-                    wrapping_algorithm: algorithm,
-                    wrapping_key_spec,
-                },
-                &mut pool,
-                now,
-                rng,
-            )?
+            service
+                .get_parameters_for_import(
+                    record,
+                    &GetParametersForImportRequest {
+                        key_id: record.key_id().to_string(),
+                        wrapping_algorithm: algorithm,
+                        wrapping_key_spec,
+                    },
+                    &mut *pool,
+                    now,
+                    rng,
+                )
+                .into_result()?
         };
         let gpfi = started.elapsed();
         // The client side: only the public key and the token leave the service.
@@ -234,7 +236,9 @@ fn run_combination(
             wrapped,
         )
         .expires_at(valid_to);
-        let result = service.import_key_material(record, &request, now, rng);
+        let result = service
+            .import_key_material(record, &request, now, rng)
+            .into_result();
         Ok::<_, Error>((result, gpfi, started.elapsed()))
     };
 
@@ -247,7 +251,9 @@ fn run_combination(
         key_id: record.arn().to_string(),
         key_material_id: None,
     };
-    service.delete_imported_key_material(&mut record, &delete, now)?;
+    service
+        .delete_imported_key_material(&mut record, &delete, now)
+        .into_result()?;
     states.push(record.key_state());
 
     let (again, _, _) = import(&mut record, material, rng)?;

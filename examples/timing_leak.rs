@@ -5,8 +5,14 @@
 //!
 //! ```sh
 //! cargo build --release --example timing_leak
-//! taskset -c 1 target/release/examples/timing_leak [samples-per-rsa-test]
+//! taskset -c 1 target/release/examples/timing_leak [samples-per-rsa-test] [manger]
 //! ```
+//!
+//! The Manger check (also run alone with the `manger` argument) targets the OAEP padding
+//! oracle: both classes are ciphertexts whose OAEP decoding fails, built by raw RSA from chosen
+//! encoded messages; in one class the decrypted first byte is zero (the decoder goes on to the
+//! hash check), in the other it is not (a leaky decoder stops there). They go through the
+//! public unwrap, as a client's blob would.
 //!
 //! Run it on an otherwise idle core and in release mode; debug builds measure the wrong code.
 //! Each line prints the raw `t` and `t` over the fastest 90 % of samples (cropping the tail
@@ -123,11 +129,67 @@ fn random_block(rng: &mut ChaCha20Rng, k: usize) -> Vec<u8> {
     v
 }
 
+/// Raw RSA on the fixture's public key: `em^e mod n`, `k` bytes big-endian.
+fn raw_rsa(public: &rsa::RsaPublicKey, em: &[u8]) -> Vec<u8> {
+    use rsa::traits::PublicKeyParts;
+    let k = public.size();
+    let m = rsa::BoxedUint::from_be_slice(em, public.n_bits_precision()).expect("em fits");
+    let c = rsa::hazmat::rsa_encrypt(public, &m).expect("raw RSA");
+    let bytes = c.to_be_bytes();
+    let mut out = vec![0u8; k];
+    let take = bytes.len().min(k);
+    out[k - take..].copy_from_slice(&bytes[bytes.len() - take..]);
+    out
+}
+
+/// Manger's oracle: OAEP ciphertexts whose decryption starts with a zero byte against ones
+/// whose decryption does not; every one of them fails to decode.
+fn manger(rsa_samples: usize, rng: &mut ChaCha20Rng, key: &WrappingPrivateKey, pool: usize) {
+    use rsa::pkcs8::DecodePrivateKey;
+    let path = format!(
+        "{}/tests/data/wrapping_rsa_2048.pk8.der",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let der = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let public = rsa::RsaPrivateKey::from_pkcs8_der(&der)
+        .expect("fixture key")
+        .to_public_key();
+    let k = key.spec().modulus_len().expect("RSA");
+    let policy = WrapPolicy::new();
+    let encoded = |rng: &mut ChaCha20Rng, first: u8| {
+        let mut em = vec![0u8; k];
+        rng.fill_bytes(&mut em);
+        em[0] = first;
+        raw_rsa(&public, &em)
+    };
+    let zero: Vec<Vec<u8>> = (0..pool).map(|_| encoded(rng, 0)).collect();
+    let nonzero: Vec<Vec<u8>> = (0..pool)
+        .map(|_| {
+            // 0x01..=0x7f: below the modulus, whose top byte is at least 0x80.
+            let first = (rng.next_u32() % 0x7f) as u8 + 1;
+            encoded(rng, first)
+        })
+        .collect();
+    for (algorithm, label) in [
+        (WrappingAlgorithm::RsaesOaepSha256, "RSAES_OAEP_SHA_256"),
+        (WrappingAlgorithm::RsaesOaepSha1, "RSAES_OAEP_SHA_1"),
+    ] {
+        measure(
+            &format!("{label} Manger: first byte zero vs non-zero"),
+            rsa_samples,
+            rng,
+            [&zero, &nonzero],
+            |ct, rng| key.unwrap(algorithm, ct, &policy, rng).is_ok(),
+        );
+    }
+}
+
 fn main() {
     let rsa_samples: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
+    let manger_only = std::env::args().nth(2).as_deref() == Some("manger");
     let token_samples = rsa_samples * 20;
     let mut rng = ChaCha20Rng::seed_from_u64(0x7e57);
     let key = fixture(2048);
@@ -136,6 +198,10 @@ fn main() {
     let legacy = WrapPolicy::new().allow_legacy_rsaes_pkcs1_v1_5_insecure();
     let pool = 64;
     println!("class 0 / class 1; RSA-2048 fixture key; {rsa_samples} RSA samples per test");
+    manger(rsa_samples, &mut rng, &key, pool);
+    if manger_only {
+        return;
+    }
 
     for (algorithm, label) in [
         (WrappingAlgorithm::RsaesOaepSha256, "RSAES_OAEP_SHA_256"),

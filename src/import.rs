@@ -2,16 +2,21 @@
 //! DeleteImportedKeyMaterial, plus access to imported material for cryptographic use.
 //!
 //! Every operation takes the key record (which it updates in place), the request, `now` and,
-//! where it needs randomness, the caller's CSPRNG; it applies due expiry first. The record's
-//! [`revision`](KeyRecord::revision) changes whenever the record does, also when the operation
-//! then fails (expiry was applied): an embedder stores the record whenever its revision moved.
-//! A failed operation changes nothing else.
+//! where it needs randomness, the caller's CSPRNG; it applies due expiry first. Each returns an
+//! [`Applied`]: the answer or the AWS error, and whether the record changed, also when the
+//! operation failed (expiry was applied). A failed operation changes nothing else. The
+//! embedder stores a changed record with compare-and-swap on the revision it loaded (the
+//! contract is in [`crate::store`]):
 //!
 //! ```text
 //! let key_id = import.resolve_key_id(&request.key_id)?;            // no aliases
-//! let record = store.get_mut(&key_id).ok_or_else(|| import.key_not_found(&key_id))?;
-//! let response = import.import_key_material(record, &request, now, &mut rng)?;
-//! store.put_if_revision(record);                                    // compare-and-swap
+//! let mut record = store.get(&key_id)?.ok_or_else(|| import.key_not_found(&key_id))?;
+//! let loaded = record.revision();
+//! let applied = import.import_key_material(&mut record, &request, now, &mut rng);
+//! if applied.changed {
+//!     store.insert_if_revision(&record, Some(loaded), &mut rng)?;   // compare-and-swap
+//! }
+//! let response = applied.result?;
 //! ```
 
 mod issued_keys;
@@ -24,14 +29,21 @@ use time::OffsetDateTime;
 use crate::error::Error;
 use crate::expiration::Expiration;
 use crate::key_id::{KeyArn, KeyContext, KeyId};
-use crate::material::{KeyMaterial, KeyMaterialId, ValidatedMaterial, validate_material};
+use crate::material::{
+    CommitmentKeys, KeyMaterial, KeyMaterialId, ValidatedMaterial, check_material_description,
+    validate_material,
+};
 use crate::names::{
     ExpirationModel, ImportType, IncludeKeyMaterial, WrappingAlgorithm, WrappingKeySpec,
 };
+use crate::page::{Page, paginate};
+#[cfg(doc)]
 use crate::pool::WrappingKeyPool;
+use crate::pool::WrappingKeySource;
+use crate::record::{KeyMaterialEntry, RotationOutcome};
 use crate::record::{KeyRecord, MaterialImport};
-use crate::rotation::{KeyMaterialEntry, Page, RotationOutcome, paginate};
-use crate::state::{DisabledImportPolicy, KeyOperation};
+use crate::state::{DisabledImportPolicy, KeyOperation, TransitionInput, outcome};
+use crate::store::Applied;
 use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
 use crate::wrap::{
     WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible, check_provider_supports,
@@ -58,6 +70,7 @@ pub struct ImportService {
     provider: &'static dyn WrappingProvider,
     wrap_policy: WrapPolicy,
     disabled_import_policy: DisabledImportPolicy,
+    commitment_keys: Option<CommitmentKeys>,
     issued_keys: IssuedKeyCache,
 }
 
@@ -75,6 +88,7 @@ impl ImportService {
             provider: crate::wrap::default_provider(),
             wrap_policy: WrapPolicy::default(),
             disabled_import_policy: DisabledImportPolicy::default(),
+            commitment_keys: None,
             issued_keys: IssuedKeyCache::new(DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
         }
     }
@@ -107,6 +121,27 @@ impl ImportService {
     pub fn with_wrap_policy(mut self, policy: WrapPolicy) -> ImportService {
         self.wrap_policy = policy;
         self
+    }
+
+    /// Keys the `KeyMaterialId` of every material imported from now on with the current
+    /// commitment key (see [`CommitmentKey`](crate::CommitmentKey)), so the public id confirms
+    /// no guess of the material to anyone without the key; every instance must hold the same
+    /// keys. Records made before keep their ids and keep verifying: each material records the
+    /// version its id was made with (none for ids keyed with the KMS key id alone, which is what
+    /// a service without commitment keys makes, and what production services should not).
+    pub fn with_commitment_keys(mut self, keys: CommitmentKeys) -> ImportService {
+        self.commitment_keys = Some(keys);
+        self
+    }
+
+    /// The commitment keys, if loaded.
+    pub fn commitment_keys(&self) -> Option<&CommitmentKeys> {
+        self.commitment_keys.as_ref()
+    }
+
+    /// Mutable access to the commitment keys, to rotate them.
+    pub fn commitment_keys_mut(&mut self) -> Option<&mut CommitmentKeys> {
+        self.commitment_keys.as_mut()
     }
 
     /// Sets what an import into a Disabled key does.
@@ -160,9 +195,10 @@ impl ImportService {
         Ok(())
     }
 
-    /// GetParametersForImport: a wrapping key pair (from `pool` when it holds one of the spec,
-    /// else generated inline) and an import token that seals its private half, bound to this
-    /// key, the algorithm and the wrapping key spec, valid for 24 hours.
+    /// GetParametersForImport: a wrapping key pair from `keys` (a [`WrappingKeyPool`] takes a
+    /// ready one of the spec, else generates one inline) and an import token that seals its
+    /// private half, bound to this key, the algorithm and the wrapping key spec, valid for 24
+    /// hours. `changed` is set when due expiry was applied.
     ///
     /// Errors, in this order: the identifier's (`NotFoundException`, `InvalidArnException`);
     /// origin not EXTERNAL (`UnsupportedOperationException`); the key state
@@ -173,7 +209,20 @@ impl ImportService {
         &self,
         record: &mut KeyRecord,
         request: &GetParametersForImportRequest,
-        pool: &mut WrappingKeyPool,
+        keys: &mut dyn WrappingKeySource,
+        now: OffsetDateTime,
+        rng: &mut dyn CryptoRng,
+    ) -> Applied<GetParametersForImportResponse> {
+        Applied::track(record, |record| {
+            self.get_parameters_steps(record, request, keys, now, rng)
+        })
+    }
+
+    fn get_parameters_steps(
+        &self,
+        record: &mut KeyRecord,
+        request: &GetParametersForImportRequest,
+        keys: &mut dyn WrappingKeySource,
         now: OffsetDateTime,
         rng: &mut dyn CryptoRng,
     ) -> Result<GetParametersForImportResponse, Error> {
@@ -187,7 +236,7 @@ impl ImportService {
             &self.wrap_policy,
         )?;
         check_provider_supports(self.provider, request.wrapping_algorithm)?;
-        let key = pool.take_or_generate(self.provider, request.wrapping_key_spec, rng)?;
+        let key = keys.wrapping_key(self.provider, request.wrapping_key_spec, rng)?;
         if key.spec() != request.wrapping_key_spec {
             return Err(Error::Internal);
         }
@@ -209,29 +258,40 @@ impl ImportService {
         })
     }
 
-    /// ImportKeyMaterial. Checks, in this order, each with its AWS error:
+    /// ImportKeyMaterial. The whole request is checked before any cryptography, in the order
+    /// AWS validates (schema, identifier, state, token, material), each step with its AWS error:
     ///
-    /// 1. `ImportToken` and `EncryptedKeyMaterial` are 1..=6144 bytes (`ValidationException`);
+    /// 1. the request on its own (`ValidationException`): `ImportToken` and
+    ///    `EncryptedKeyMaterial` are 1..=6144 bytes; `KeyMaterialDescription` is 1..=256
+    ///    characters of `[a-zA-Z0-9:/_.-]` and ASCII whitespace; `ExpirationModel` and `ValidTo`
+    ///    agree and `ValidTo` is after now and at most 365 days ahead; NEW_KEY_MATERIAL comes
+    ///    without a `KeyMaterialId`;
     /// 2. the identifier names this key, by key id or key ARN (`NotFoundException`,
     ///    `InvalidArnException`);
-    /// 3. origin EXTERNAL (`UnsupportedOperationException`), then the key state
-    ///    (`KMSInvalidStateException`);
-    /// 4. `ImportType` only for symmetric keys (`UnsupportedOperationException`);
-    /// 5. the token opens under the sealing keys and was issued for this key
-    ///    (`InvalidImportTokenException`), has not passed its `ParametersValidTo`
-    ///    (`ExpiredImportTokenException`), and was not used up by an earlier successful import
-    ///    (`InvalidImportTokenException`);
-    /// 6. `ExpirationModel` / `ValidTo` (`ValidationException`);
-    /// 7. the token's algorithm and wrapping key spec suit the key spec
+    /// 3. origin EXTERNAL (`UnsupportedOperationException`), then the key state under the
+    ///    service's [`DisabledImportPolicy`] (`KMSInvalidStateException`: pending deletion, or
+    ///    Disabled when the policy rejects imports into Disabled keys);
+    /// 4. the members the key takes: `ImportType`, `KeyMaterialId` and `KeyMaterialDescription`
+    ///    only on SYMMETRIC_DEFAULT keys (`UnsupportedOperationException`); a `KeyMaterialId`
+    ///    with an omitted `ImportType` only once the key has material (`ValidationException`:
+    ///    the omitted type then means NEW_KEY_MATERIAL);
+    /// 5. the token opens under the sealing keys, was issued for this key, and not after now
+    ///    plus the clock skew (`InvalidImportTokenException`), has not passed its
+    ///    `ParametersValidTo` (`ExpiredImportTokenException`), and was not used up by an
+    ///    earlier successful import (`InvalidImportTokenException`); the key's used-token
+    ///    ledger has room (`LimitExceededException`);
+    /// 6. the token's algorithm and wrapping key spec suit the key spec
     ///    (`UnsupportedOperationException`);
-    /// 8. the material unwraps (`InvalidCiphertextException`, one message for every cause);
-    /// 9. the material is valid for the key spec, and on re-import is the same material
+    /// 7. the material unwraps (`InvalidCiphertextException`, one message for every cause);
+    /// 8. the material is valid for the key spec, and on re-import is the same key
     ///    (`IncorrectKeyMaterialException`; `KMSInvalidStateException` for a second pending
     ///    NEW_KEY_MATERIAL).
     ///
-    /// On success the material is recorded with its expiration, the key state moves (to
-    /// Enabled from PendingImport once all its material is present; a Disabled key stays
-    /// Disabled unless the service's policy says otherwise), and the token is used up.
+    /// No RSA operation runs for a request that fails before step 7. On success the material is
+    /// recorded with its expiration and its commitment (see
+    /// [`with_commitment_keys`](Self::with_commitment_keys)), the key state moves (to Enabled
+    /// from PendingImport once all its material is present; a Disabled key stays Disabled unless
+    /// the service's policy says otherwise), and the token is used up.
     ///
     /// The wrapping key comes from the service's cache of issued keys when this instance issued
     /// the token (the entry is dropped once the import succeeds), else from the token itself;
@@ -242,35 +302,63 @@ impl ImportService {
         request: &ImportKeyMaterialRequest,
         now: OffsetDateTime,
         rng: &mut dyn CryptoRng,
+    ) -> Applied<ImportKeyMaterialResponse> {
+        Applied::track(record, |record| {
+            self.import_key_material_steps(record, request, now, rng)
+        })
+    }
+
+    fn import_key_material_steps(
+        &self,
+        record: &mut KeyRecord,
+        request: &ImportKeyMaterialRequest,
+        now: OffsetDateTime,
+        rng: &mut dyn CryptoRng,
     ) -> Result<ImportKeyMaterialResponse, Error> {
+        // 1. The request on its own.
         check_blob_len("importToken", &request.import_token, MAX_TOKEN_LEN)?;
         check_blob_len(
             "encryptedKeyMaterial",
             &request.encrypted_key_material,
             MAX_ENCRYPTED_KEY_MATERIAL_LEN,
         )?;
-        self.check_names_record(&request.key_id, record)?;
-        record.expire_materials(now);
-        record.check_operation(KeyOperation::ImportKeyMaterial, now)?;
-        if request.import_type.is_some() && !record.key_spec().is_symmetric() {
-            return Err(Error::UnsupportedOperation(format!(
-                "ImportType is not supported for KeySpec {}.",
-                record.key_spec()
-            )));
+        if let Some(description) = &request.key_material_description {
+            check_material_description(description)?;
+        }
+        let expiration = Expiration::from_request(request.expiration_model, request.valid_to, now)?;
+        if request.import_type == Some(ImportType::NewKeyMaterial)
+            && request.key_material_id.is_some()
+        {
+            return Err(new_material_with_id());
         }
 
+        // 2. The identifier.
+        self.check_names_record(&request.key_id, record)?;
+
+        // 3. Origin and state, under this service's policy for Disabled keys.
+        record.expire_materials(now);
+        self.check_import_state(record)?;
+
+        // 4. The members this key takes.
+        check_members_for_key(record, request)?;
+
+        // 5. The token.
         let arn = record.arn().to_string();
         let claims = self.sealing_keys.open(&request.import_token, &arn, now)?;
         if record.token_consumed(&claims) {
             return Err(Error::InvalidImportToken);
         }
-        let expiration = Expiration::from_request(request.expiration_model, request.valid_to, now)?;
+        record.used_tokens().check_room(now)?;
+
+        // 6. The token's parameters against the key spec.
         check_compatible(
             record.key_spec(),
             claims.wrapping_algorithm(),
             claims.wrapping_key_spec(),
             &self.wrap_policy,
         )?;
+
+        // 7. Unwrap.
         let wrapping_key = match self.issued_keys.get(&claims) {
             Some(key) => key,
             None => WrappingPrivateKey::from_token_encoding_with(
@@ -282,7 +370,6 @@ impl ImportService {
         if wrapping_key.spec() != claims.wrapping_key_spec() {
             return Err(Error::InvalidImportToken);
         }
-
         let mut plaintext = wrapping_key.unwrap(
             claims.wrapping_algorithm(),
             &request.encrypted_key_material,
@@ -291,11 +378,22 @@ impl ImportService {
         )?;
         // Moves the buffer into the zeroizing material: no second copy of the secret.
         let material = KeyMaterial::new(std::mem::take(&mut *plaintext));
-        validate_material(record.key_spec(), &material)?;
 
+        // 8. The material: valid for the key spec, committed to, and recorded.
+        let validated = validate_material(record.key_spec(), &material)?;
+        let commitment = CommitmentKeys::commit(
+            self.commitment_keys.as_ref(),
+            &record.key_id().to_string(),
+            &material,
+            &validated,
+            record.materials().iter().map(|m| m.commitment_version()),
+        )?;
+        drop(validated);
+        let legacy_wrapping = claims.wrapping_algorithm() == WrappingAlgorithm::RsaesPkcs1V15;
         let mut next = record.clone();
-        let key_material_id = next.import_material(
+        let key_material_id = next.import_committed_material(
             material,
+            &commitment,
             MaterialImport {
                 expiration,
                 import_type: request.import_type,
@@ -303,6 +401,7 @@ impl ImportService {
                 description: request.key_material_description.clone(),
                 disabled_import_policy: self.disabled_import_policy,
             },
+            legacy_wrapping,
             now,
         )?;
         next.consume_token(&claims, now)?;
@@ -311,7 +410,17 @@ impl ImportService {
         Ok(ImportKeyMaterialResponse {
             key_id: record.arn().clone(),
             key_material_id,
+            legacy_wrapping,
         })
+    }
+
+    /// Origin, then the key state for an import, with this service's policy for Disabled keys.
+    fn check_import_state(&self, record: &KeyRecord) -> Result<(), Error> {
+        let input = TransitionInput::new(record.origin(), true)
+            .with_disabled_import_policy(self.disabled_import_policy);
+        outcome(record.key_state(), KeyOperation::ImportKeyMaterial, &input)
+            .into_result(record.arn())
+            .map(|_| ())
     }
 
     /// DeleteImportedKeyMaterial: drops the material named by `KeyMaterialId` (default: the
@@ -327,12 +436,16 @@ impl ImportService {
         record: &mut KeyRecord,
         request: &DeleteImportedKeyMaterialRequest,
         now: OffsetDateTime,
-    ) -> Result<DeleteImportedKeyMaterialResponse, Error> {
-        self.check_names_record(&request.key_id, record)?;
-        let key_material_id = record.delete_material(request.key_material_id, now)?;
-        Ok(DeleteImportedKeyMaterialResponse {
-            key_id: record.arn().clone(),
-            key_material_id,
+    ) -> Applied<DeleteImportedKeyMaterialResponse> {
+        Applied::track(record, |record| {
+            self.check_names_record(&request.key_id, record)?;
+            let key_material_id = record
+                .delete_material(request.key_material_id, now)
+                .into_result()?;
+            Ok(DeleteImportedKeyMaterialResponse {
+                key_id: record.arn().clone(),
+                key_material_id,
+            })
         })
     }
 }
@@ -348,9 +461,11 @@ impl ImportService {
         record: &mut KeyRecord,
         key_id: &str,
         now: OffsetDateTime,
-    ) -> Result<RotationOutcome, Error> {
-        self.check_names_record(key_id, record)?;
-        record.rotate_key_on_demand(now)
+    ) -> Applied<RotationOutcome> {
+        Applied::track(record, |record| {
+            self.check_names_record(key_id, record)?;
+            record.rotate_key_on_demand(now).into_result()
+        })
     }
 
     /// ListKeyRotations: the key's materials, oldest first, one page of at most `limit`
@@ -381,9 +496,50 @@ impl fmt::Debug for ImportService {
             .field("provider", &self.provider.name())
             .field("wrap_policy", &self.wrap_policy)
             .field("disabled_import_policy", &self.disabled_import_policy)
+            .field("commitment_keys", &self.commitment_keys)
             .field("issued_key_cache", &self.issued_keys)
             .finish()
     }
+}
+
+/// `ImportType`, `KeyMaterialId` and `KeyMaterialDescription` belong to the rotation of
+/// SYMMETRIC_DEFAULT material; AWS refuses `ImportType` on other keys (its wording for the other
+/// two is not recorded: the same exception and sentence shape are used). A `KeyMaterialId` with
+/// an omitted `ImportType` on a key that never had material is the NEW_KEY_MATERIAL case.
+fn check_members_for_key(
+    record: &KeyRecord,
+    request: &ImportKeyMaterialRequest,
+) -> Result<(), Error> {
+    let spec = record.key_spec();
+    if !spec.is_symmetric() {
+        let member = if request.import_type.is_some() {
+            Some("ImportType")
+        } else if request.key_material_id.is_some() {
+            Some("KeyMaterialId")
+        } else if request.key_material_description.is_some() {
+            Some("KeyMaterialDescription")
+        } else {
+            None
+        };
+        if let Some(member) = member {
+            return Err(Error::UnsupportedOperation(format!(
+                "{member} is not supported for KeySpec {spec}."
+            )));
+        }
+    }
+    if request.import_type.is_none()
+        && request.key_material_id.is_some()
+        && record.materials().is_empty()
+    {
+        return Err(new_material_with_id());
+    }
+    Ok(())
+}
+
+fn new_material_with_id() -> Error {
+    Error::Validation(
+        "KeyMaterialId must not be set when ImportType is NEW_KEY_MATERIAL".to_owned(),
+    )
 }
 
 fn check_blob_len(member: &str, blob: &[u8], max: usize) -> Result<(), Error> {
@@ -541,6 +697,14 @@ pub struct ImportKeyMaterialResponse {
     pub key_id: KeyArn,
     /// The id of the imported material.
     pub key_material_id: KeyMaterialId,
+    /// Whether the material arrived wrapped with the legacy RSAES_PKCS1_V1_5 (only possible
+    /// with [`WrapPolicy::allow_legacy_rsaes_pkcs1_v1_5_insecure`]). Its implicit rejection
+    /// turns about 1 in 250 corrupted RSA-2048 blobs into 32 pseudo-random bytes, which a key
+    /// without material accepts as its first material: before trusting such a first import, an
+    /// embedder should require a use of the key that proves the client holds the same material
+    /// (for example decrypting a ciphertext the client made locally). See also
+    /// [`MaterialRecord::legacy_wrapping`](crate::MaterialRecord::legacy_wrapping).
+    pub legacy_wrapping: bool,
 }
 
 /// DeleteImportedKeyMaterial request.

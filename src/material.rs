@@ -12,11 +12,16 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
 
+mod commitment;
 mod der_strict;
+pub(crate) mod description;
 mod ecc_key;
 mod rsa_key;
 mod validated;
 
+pub use commitment::{CommitmentKey, CommitmentKeys, MaterialCommitment};
+pub use description::MAX_MATERIAL_DESCRIPTION_LEN;
+pub(crate) use description::check_material_description;
 pub use validated::{SymmetricKey, ValidatedMaterial, validate_material};
 
 /// Imported key material (raw symmetric or HMAC bytes, or a PKCS#8 DER private key).

@@ -37,6 +37,69 @@ use crate::error::Error;
 use crate::names::WrappingKeySpec;
 use crate::wrap::{WrappingPrivateKey, WrappingProvider};
 
+/// Where GetParametersForImport gets the wrapping key pair of one import token.
+///
+/// [`WrappingKeyPool`] is one: it hands out a ready key of the spec, or generates one inline.
+/// [`GenerateInline`] always generates; `Option<WrappingPrivateKey>` hands out the one key it
+/// holds when it suits. A service whose pool sits behind a lock implements this on its own
+/// handle: take a ready key under the lock, and on a miss generate *outside* it.
+pub trait WrappingKeySource {
+    /// A key pair of `spec` on `provider`, never handed out before. Key generation draws from
+    /// `rng`.
+    fn wrapping_key(
+        &mut self,
+        provider: &'static dyn WrappingProvider,
+        spec: WrappingKeySpec,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<WrappingPrivateKey, Error>;
+}
+
+/// A [`WrappingKeySource`] that generates every key pair when asked (about a second for
+/// RSA_4096): for tools and tests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GenerateInline;
+
+impl WrappingKeySource for GenerateInline {
+    fn wrapping_key(
+        &mut self,
+        provider: &'static dyn WrappingProvider,
+        spec: WrappingKeySpec,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<WrappingPrivateKey, Error> {
+        WrappingPrivateKey::generate_with(provider, spec, rng)
+    }
+}
+
+/// One key pair, taken (leaving `None`) when its spec and provider are the ones asked for;
+/// otherwise, or once taken, a key pair is generated inline.
+impl WrappingKeySource for Option<WrappingPrivateKey> {
+    fn wrapping_key(
+        &mut self,
+        provider: &'static dyn WrappingProvider,
+        spec: WrappingKeySpec,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<WrappingPrivateKey, Error> {
+        match self.take() {
+            Some(key) if key.spec() == spec && key.provider().name() == provider.name() => Ok(key),
+            other => {
+                *self = other;
+                WrappingPrivateKey::generate_with(provider, spec, rng)
+            }
+        }
+    }
+}
+
+impl WrappingKeySource for WrappingKeyPool {
+    fn wrapping_key(
+        &mut self,
+        provider: &'static dyn WrappingProvider,
+        spec: WrappingKeySpec,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<WrappingPrivateKey, Error> {
+        self.take_or_generate(provider, spec, rng)
+    }
+}
+
 /// Pre-generated wrapping key pairs per RSA wrapping key spec, each with a target size.
 pub struct WrappingKeyPool {
     slots: [Slot; 3],

@@ -42,7 +42,7 @@ finish() {
 }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$server" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+"$server" --listen "127.0.0.1:$port" --rate-limits off >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   grep -q "^listening on " "$work/server.log" 2>/dev/null && break
@@ -100,6 +100,13 @@ if kms import-key-material --key-id "$key_id" \
   check "second use of a token is refused" false
 else
   check "second use of a token is refused" grep -q InvalidImportTokenException "$work/err.txt"
+fi
+
+# Keys are regional: the same key id, asked for in another Region, is not found there.
+if kms describe-key --region us-west-2 --key-id "$key_id" >/dev/null 2>"$work/err.txt"; then
+  check "another Region does not see the key" false
+else
+  check "another Region does not see the key" grep -q NotFoundException "$work/err.txt"
 fi
 
 check "server still running" kill -0 "$server_pid"

@@ -64,6 +64,11 @@ fn state_sequence_corpus_replays_cleanly() {
 }
 
 #[test]
+fn stored_record_corpus_replays_cleanly() {
+    replay("stored_record");
+}
+
+#[test]
 fn every_target_has_a_corpus_directory_and_a_fuzz_target() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     for (name, _) in TARGETS {

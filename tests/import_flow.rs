@@ -91,13 +91,9 @@ impl World {
             wrapping_algorithm: algorithm,
             wrapping_key_spec: spec,
         };
-        self.service.get_parameters_for_import(
-            record,
-            &request,
-            &mut self.pool,
-            self.now,
-            &mut self.rng,
-        )
+        self.service
+            .get_parameters_for_import(record, &request, &mut self.pool, self.now, &mut self.rng)
+            .into_result()
     }
 
     fn params(&mut self, record: &mut KeyRecord) -> GetParametersForImportResponse {
@@ -138,6 +134,7 @@ impl World {
     ) -> Result<kms_import::import::ImportKeyMaterialResponse, Error> {
         self.service
             .import_key_material(record, request, self.now, &mut self.rng)
+            .into_result()
     }
 
     /// GetParametersForImport + wrap + ImportKeyMaterial with OAEP-SHA-256 under RSA_2048.
@@ -161,6 +158,7 @@ impl World {
         };
         self.service
             .delete_imported_key_material(record, &request, self.now)
+            .into_result()
     }
 }
 
@@ -184,12 +182,12 @@ fn symmetric_import_enables_the_key_and_the_material_is_usable() {
     let mut w = World::new();
     let mut record = w.create(KeySpec::SymmetricDefault);
     assert_eq!(record.key_state(), KeyState::PendingImport);
-    assert_eq!(record.expiration_model(), None);
+    assert_eq!(record.expiration_model(w.now), None);
     let m = material(1, 32);
     let response = w.import_fresh(&mut record, &m).unwrap();
     assert_eq!(response.key_id, *record.arn());
     assert_eq!(record.key_state(), KeyState::Enabled);
-    assert_eq!(record.valid_to(), Some(w.now + Duration::days(30)));
+    assert_eq!(record.valid_to(w.now), Some(w.now + Duration::days(30)));
     assert_eq!(
         record.current_key_material_id(),
         Some(response.key_material_id)
@@ -234,6 +232,7 @@ fn every_key_pair_serves_one_token_and_an_empty_pool_generates_inline() {
     let inline = w
         .service
         .get_parameters_for_import(&mut record, &request, &mut w.pool, w.now, &mut w.rng)
+        .into_result()
         .unwrap();
     assert_ne!(inline.public_key, a.public_key);
 }
@@ -251,6 +250,7 @@ fn get_parameters_errors() {
         };
         w.service
             .get_parameters_for_import(record, &request, &mut w.pool, w.now, &mut w.rng)
+            .into_result()
     };
     let id = record.key_id().to_string();
     assert_eq!(
@@ -313,7 +313,7 @@ fn get_parameters_errors() {
         code(ask(&mut w, &mut aws, &aws_id, OAEP256, RSA2048)),
         "UnsupportedOperationException"
     );
-    record.schedule_deletion(w.now, None).unwrap();
+    record.schedule_deletion(w.now, None).into_result().unwrap();
     let err = ask(&mut w, &mut record, &id, OAEP256, RSA2048).unwrap_err();
     assert_eq!(err.code(), "KMSInvalidStateException");
     assert_eq!(
@@ -392,10 +392,13 @@ fn import_identifier_origin_and_state_errors() {
         "UnsupportedOperationException"
     );
 
-    record.schedule_deletion(w.now, Some(7)).unwrap();
+    record
+        .schedule_deletion(w.now, Some(7))
+        .into_result()
+        .unwrap();
     let err = w.import(&mut record, &base).unwrap_err();
     assert_eq!(err.code(), "KMSInvalidStateException");
-    record.cancel_deletion(w.now).unwrap();
+    record.cancel_deletion(w.now).into_result().unwrap();
     assert_eq!(record.key_state(), KeyState::PendingImport);
     // A failed import does not use the token up.
     w.import(&mut record, &base).unwrap();
@@ -499,6 +502,7 @@ fn tokens_survive_sealing_key_rotation_and_open_on_another_instance() {
     let other = ImportService::new(context(), keys);
     other
         .import_key_material(&mut record, &r, w.now, &mut w.rng)
+        .into_result()
         .unwrap();
     assert_eq!(record.key_state(), KeyState::Enabled);
 
@@ -514,6 +518,7 @@ fn tokens_survive_sealing_key_rotation_and_open_on_another_instance() {
     }
     assert_eq!(
         gone.import_key_material(&mut record2, &r2, w.now, &mut w.rng)
+            .into_result()
             .unwrap_err(),
         Error::InvalidImportToken
     );
@@ -582,7 +587,7 @@ fn expiration_rules_at_import() {
     let mut r = base.clone();
     r.valid_to = Some(now + Duration::days(365));
     w.import(&mut record, &r).unwrap();
-    assert_eq!(record.valid_to(), Some(now + Duration::days(365)));
+    assert_eq!(record.valid_to(now), Some(now + Duration::days(365)));
 }
 
 #[test]
@@ -650,8 +655,8 @@ fn reimport_same_material_before_and_after_delete_and_expiry() {
     let deleted = w.delete(&mut record).unwrap();
     assert_eq!(deleted.key_material_id, Some(id));
     assert_eq!(record.key_state(), KeyState::PendingImport);
-    assert_eq!(record.expiration_model(), None);
-    assert_eq!(record.valid_to(), None);
+    assert_eq!(record.expiration_model(w.now), None);
+    assert_eq!(record.valid_to(w.now), None);
     assert!(usable_material(&record, w.now).is_err());
     assert_eq!(
         code(w.import_fresh(&mut record, &material(5, 32))),
@@ -661,7 +666,7 @@ fn reimport_same_material_before_and_after_delete_and_expiry() {
     assert_eq!(record.key_state(), KeyState::Enabled);
 
     // Expiry at exactly ValidTo.
-    let valid_to = record.valid_to().unwrap();
+    let valid_to = record.valid_to(w.now).unwrap();
     let before = record.expire_materials(valid_to - Duration::seconds(1));
     assert!(before.is_empty());
     assert_eq!(record.key_state(), KeyState::Enabled);
@@ -682,7 +687,7 @@ fn every_operation_applies_due_expiry_first() {
     let mut w = World::new();
     let mut record = w.create(KeySpec::SymmetricDefault);
     w.import_fresh(&mut record, &material(1, 32)).unwrap();
-    let valid_to = record.valid_to().unwrap();
+    let valid_to = record.valid_to(w.now).unwrap();
     w.now = valid_to;
     let revision = record.revision();
     let _ = w.params(&mut record);
@@ -697,10 +702,10 @@ fn delete_errors_and_pending_deletion() {
     // Nothing to delete yet: succeeds, no change.
     assert_eq!(w.delete(&mut record).unwrap().key_material_id, None);
     w.import_fresh(&mut record, &material(1, 32)).unwrap();
-    record.schedule_deletion(w.now, None).unwrap();
+    record.schedule_deletion(w.now, None).into_result().unwrap();
     w.delete(&mut record).unwrap();
     assert_eq!(record.key_state(), KeyState::PendingDeletion);
-    record.cancel_deletion(w.now).unwrap();
+    record.cancel_deletion(w.now).into_result().unwrap();
     assert_eq!(record.key_state(), KeyState::PendingImport);
 
     let mut aws = w.create_with_origin(KeySpec::SymmetricDefault, Origin::AwsKms);
@@ -712,6 +717,7 @@ fn delete_errors_and_pending_deletion() {
         code(
             w.service
                 .delete_imported_key_material(&mut aws, &request, w.now)
+                .into_result()
         ),
         "UnsupportedOperationException"
     );
@@ -723,6 +729,7 @@ fn delete_errors_and_pending_deletion() {
         code(
             w.service
                 .delete_imported_key_material(&mut record, &request, w.now)
+                .into_result()
         ),
         "NotFoundException"
     );
@@ -734,6 +741,7 @@ fn delete_errors_and_pending_deletion() {
         code(
             w.service
                 .delete_imported_key_material(&mut record, &request, w.now)
+                .into_result()
         ),
         "NotFoundException"
     );
@@ -753,7 +761,7 @@ fn import_into_a_disabled_key_follows_the_policy() {
         let mut record = w.create(KeySpec::SymmetricDefault);
         let m = material(1, 32);
         w.import_fresh(&mut record, &m).unwrap();
-        record.disable(w.now).unwrap();
+        record.disable(w.now).into_result().unwrap();
         let got = w
             .import_fresh(&mut record, &m)
             .map(|_| record.key_state())
@@ -794,7 +802,7 @@ fn legacy_pkcs1_v1_5_needs_the_opt_in_and_then_imports_symmetric_material() {
     assert!(w.import(&mut record, &bad).is_err());
     w.import(&mut record, &r).unwrap();
     assert_eq!(
-        record.expiration_model(),
+        record.expiration_model(w.now),
         Some(kms_import::ExpirationModel::KeyMaterialDoesNotExpire)
     );
     let mut hmac = w.create(KeySpec::Hmac256);
@@ -864,10 +872,10 @@ proptest! {
                     None => Ok(()),
                 },
                 Step::Delete => w.delete(&mut record).map(|_| ()),
-                Step::Enable => record.enable(w.now),
-                Step::Disable => record.disable(w.now),
-                Step::Schedule => record.schedule_deletion(w.now, Some(7)).map(|_| ()),
-                Step::Cancel => record.cancel_deletion(w.now),
+                Step::Enable => record.enable(w.now).into_result(),
+                Step::Disable => record.disable(w.now).into_result(),
+                Step::Schedule => record.schedule_deletion(w.now, Some(7)).into_result().map(|_| ()),
+                Step::Cancel => record.cancel_deletion(w.now).into_result(),
                 Step::Jump(seconds) => {
                     w.now += Duration::seconds(seconds);
                     record.expire_materials(w.now);
@@ -914,18 +922,24 @@ fn rotation_through_the_import_operations() {
         code(
             w.service
                 .rotate_key_on_demand(&mut record, "alias/rotating", w.now)
+                .into_result()
         ),
         "NotFoundException"
     );
     let rotated = w
         .service
         .rotate_key_on_demand(&mut record, &key_id, w.now)
+        .into_result()
         .unwrap();
     assert_eq!(rotated.previous_key_material_id, first_id);
     assert_eq!(rotated.current_key_material_id, second_id);
     assert_eq!(record.current_key_material_id(), Some(second_id));
     assert_eq!(
-        code(w.service.rotate_key_on_demand(&mut record, &key_id, w.now)),
+        code(
+            w.service
+                .rotate_key_on_demand(&mut record, &key_id, w.now)
+                .into_result()
+        ),
         "KMSInvalidStateException"
     );
 

@@ -195,6 +195,7 @@ impl World {
                 now,
                 &mut self.rng,
             )
+            .into_result()
             .unwrap();
         let request = request(record, &response, &material(1), &mut self.rng);
         Issued { response, request }
@@ -208,6 +209,7 @@ impl World {
     ) -> Result<(), Error> {
         self.service
             .import_key_material(record, &issued.request, now, &mut self.rng)
+            .into_result()
             .map(|_| ())
     }
 
@@ -285,6 +287,7 @@ fn import_on_another_instance_loads_the_key_from_the_token() {
         let other = instance(other_provider);
         other
             .import_key_material(&mut record, &issued.request, t0(), &mut w.rng)
+            .into_result()
             .unwrap();
         assert_eq!(record.key_state(), KeyState::Enabled);
         assert_eq!(other_provider.token_loads(), 1, "{}", inner.name());
@@ -490,6 +493,7 @@ fn one_service_serves_imports_from_several_threads() {
                 let mut rng = ChaCha20Rng::seed_from_u64(i as u64);
                 service
                     .import_key_material(record, &issued.request, t0(), &mut rng)
+                    .into_result()
                     .unwrap();
             });
         }

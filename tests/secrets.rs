@@ -372,6 +372,7 @@ fn import_failures_do_not_show_material_or_keys() {
             now(),
             &mut rng,
         )
+        .into_result()
         .unwrap();
     assert_hides_debug(&params, &der, "GetParametersForImportResponse");
     assert_hides_debug(&params, &sealing_secret, "GetParametersForImportResponse");
@@ -394,6 +395,7 @@ fn import_failures_do_not_show_material_or_keys() {
             .expires_at(now() + Duration::days(1));
         let e = service
             .import_key_material(&mut record, &request, now(), &mut rng)
+            .into_result()
             .unwrap_err();
         assert_error_hides(&e, &short, "import error");
         assert_error_hides(&e, &der, "import error");

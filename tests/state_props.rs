@@ -3,8 +3,8 @@
 //! operation changes nothing but due expiry, and the revision only moves forward.
 
 use kms_import::names::IncludeKeyMaterial;
+use kms_import::record::MAX_ON_DEMAND_ROTATIONS;
 use kms_import::record::MaterialImport;
-use kms_import::rotation::MAX_ON_DEMAND_ROTATIONS;
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Expiration, ImportType, KeyContext, KeyMaterial,
     KeyMaterialId, KeyMaterialState, KeyRecord, KeySpec, KeyState, Origin,
@@ -91,10 +91,10 @@ fn apply(
             *now += Duration::seconds(*secs);
             Ok(())
         }
-        Step::Enable => k.enable(*now),
-        Step::Disable => k.disable(*now),
-        Step::Schedule(days) => k.schedule_deletion(*now, *days).map(|_| ()),
-        Step::Cancel => k.cancel_deletion(*now),
+        Step::Enable => k.enable(*now).into_result(),
+        Step::Disable => k.disable(*now).into_result(),
+        Step::Schedule(days) => k.schedule_deletion(*now, *days).into_result().map(|_| ()),
+        Step::Cancel => k.cancel_deletion(*now).into_result(),
         Step::Expire => {
             k.expire_materials(*now);
             Ok(())
@@ -124,9 +124,9 @@ fn apply(
         }
         Step::Delete { nth } => {
             let id = nth.and_then(|i| k.materials().get(i).map(|m| m.id()));
-            k.delete_material(id, *now).map(|_| ())
+            k.delete_material(id, *now).into_result().map(|_| ())
         }
-        Step::Rotate => k.rotate_key_on_demand(*now).map(|_| ()),
+        Step::Rotate => k.rotate_key_on_demand(*now).into_result().map(|_| ()),
         Step::Use => k.check_usable(*now),
     }
 }
@@ -255,6 +255,13 @@ proptest! {
             let mut applied = k.clone();
             applied.expire_materials(now);
             prop_assert_eq!(k.state_at(now), applied.key_state());
+            prop_assert_eq!(k.describe(now), applied.describe(now));
+            // The stored form keeps everything: the record reloads as it was.
+            let stored = k.to_plaintext_json_insecure().unwrap();
+            let back = KeyRecord::from_plaintext_json_insecure(&stored)
+                .map_err(|e| TestCaseError::fail(format!("after {step:?}: {e}")))?;
+            prop_assert_eq!(&*back.to_plaintext_json_insecure().unwrap(), &*stored);
+            prop_assert_eq!(back.describe(now), k.describe(now));
             if k.check_usable(now).is_ok() {
                 prop_assert!(matches!(applied.key_state(), KeyState::Enabled | KeyState::Updating));
                 prop_assert!(applied.material_complete());
@@ -332,7 +339,7 @@ proptest! {
                     expired.expire_materials(now);
                     let ready = expired.key_state() == KeyState::Enabled
                         && expired.pending_material().is_some();
-                    match k.rotate_key_on_demand(now) {
+                    match k.rotate_key_on_demand(now).into_result() {
                         Ok(out) => prop_assert!(out.on_demand_rotations <= MAX_ON_DEMAND_ROTATIONS),
                         Err(e) if ready => {
                             prop_assert_eq!(e.code(), "LimitExceededException");
@@ -360,7 +367,7 @@ proptest! {
                 }
                 HistoryStep::Delete(i) => {
                     let id = k.materials().get(*i % k.materials().len().max(1)).map(|m| m.id());
-                    let _ = k.delete_material(id, now);
+                    let _ = k.delete_material(id, now).into_result();
                 }
                 HistoryStep::Advance(secs) => now += Duration::seconds(*secs),
             }

@@ -2,7 +2,9 @@
 
 use aes_gcm_siv::aead::{AeadInOut, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Key, Nonce};
-use kms_import::token::{MAX_KEY_ARN_LEN, MAX_TOKEN_LEN, PARAMETERS_VALIDITY, TOKEN_OVERHEAD};
+use kms_import::token::{
+    MAX_CLOCK_SKEW, MAX_KEY_ARN_LEN, MAX_TOKEN_LEN, PARAMETERS_VALIDITY, TOKEN_OVERHEAD,
+};
 use kms_import::{
     Error, ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId,
     WrappingAlgorithm, WrappingKeySpec,
@@ -443,6 +445,29 @@ fn garbage_is_invalid() {
 }
 
 #[test]
+fn token_issued_beyond_the_clock_skew_in_the_future_is_invalid() {
+    // An instance whose clock runs ahead issues a token; another opens it at its own `now`.
+    let mut r = rng(18);
+    let set = keys(118);
+    let token = set.seal(&small_claims(&mut r), &mut r).unwrap();
+    assert_eq!(MAX_CLOCK_SKEW, Duration::minutes(5));
+    for now in [issued() - MAX_CLOCK_SKEW, issued() - Duration::seconds(1)] {
+        assert!(set.open(token.as_bytes(), ARN, now).is_ok(), "{now}");
+    }
+    for now in [
+        issued() - MAX_CLOCK_SKEW - Duration::seconds(1),
+        issued() - Duration::hours(23),
+        issued() - Duration::days(400),
+    ] {
+        assert_eq!(
+            set.open(token.as_bytes(), ARN, now).err(),
+            Some(Error::InvalidImportToken),
+            "{now}"
+        );
+    }
+}
+
+#[test]
 fn expiry_starts_exactly_at_parameters_valid_to() {
     let mut r = rng(16);
     let set = keys(117);
@@ -662,10 +687,15 @@ proptest! {
         let now = at(ISSUED + offset);
 
         match set.open(&token, &arn, now) {
-            Ok(c) => prop_assert!(now < c.parameters_valid_to()),
-            Err(e) => {
-                prop_assert_eq!(e, Error::ExpiredImportToken);
+            Ok(c) => prop_assert!(
+                now < c.parameters_valid_to() && c.issued_at() <= now + MAX_CLOCK_SKEW
+            ),
+            Err(Error::ExpiredImportToken) => {
                 prop_assert!(now >= claims.parameters_valid_to());
+            }
+            Err(e) => {
+                prop_assert_eq!(e, Error::InvalidImportToken);
+                prop_assert!(claims.issued_at() > now + MAX_CLOCK_SKEW);
             }
         }
 

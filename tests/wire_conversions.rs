@@ -38,6 +38,7 @@ fn import_response_always_names_the_material() {
     let out: wire::ImportKeyMaterialResponse = import::ImportKeyMaterialResponse {
         key_id: ARN.parse().unwrap(),
         key_material_id: material_id(5),
+        legacy_wrapping: false,
     }
     .into();
     assert_eq!(out.key_id, ARN);

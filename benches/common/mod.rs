@@ -159,6 +159,7 @@ pub fn import_request(
     pool.insert(key);
     let response = service
         .get_parameters_for_import(rec, params, &mut pool, now(), rng)
+        .into_result()
         .expect("parameters");
     ImportKeyMaterialRequest::new(
         rec.arn().to_string(),

@@ -8,8 +8,9 @@
 //! ImportKeyMaterial; DescribeKey again for the new state. `--dry-run` stops after the local
 //! checks and the first DescribeKey.
 
+use std::future::Future;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_kms::Client;
@@ -103,6 +104,38 @@ where
     ImportFailure::Aws {
         code: one_line(&code),
         message: one_line(&message),
+    }
+}
+
+/// How long calls keep being retried while the endpoint answers ThrottlingException (on top of
+/// the SDK's own three attempts): GetParametersForImport's quota is a quarter of a request per
+/// second, so a batch of imports is throttled by design.
+const THROTTLING_PATIENCE: Duration = Duration::from_secs(90);
+
+/// Runs `call` again, with growing pauses, while it fails with ThrottlingException and the
+/// patience lasts. Every other outcome is returned as it is. A throttled request was not
+/// processed, so sending it again (the same import token included) is safe.
+async fn patiently<T, E, R, Fut>(mut call: impl FnMut() -> Fut) -> Result<T, SdkError<E, R>>
+where
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata,
+{
+    let deadline = Instant::now() + THROTTLING_PATIENCE;
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match call().await {
+            Err(e)
+                if e.code() == Some("ThrottlingException") && Instant::now() + pause < deadline =>
+            {
+                // Up to a quarter more, so that parallel importers spread out.
+                let mut jitter = [0u8; 1];
+                let _ = getrandom::fill(&mut jitter);
+                let extra = pause.mul_f64(f64::from(jitter[0]) / 1024.0);
+                tokio::time::sleep(pause + extra).await;
+                pause = (pause * 2).min(Duration::from_secs(8));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -236,10 +269,7 @@ pub async fn run(args: &ImportArgs) -> Result<String, ImportFailure> {
     }
 
     let kms = client(args).await;
-    let described = kms
-        .describe_key()
-        .key_id(&args.key_id)
-        .send()
+    let described = patiently(|| kms.describe_key().key_id(&args.key_id).send())
         .await
         .map_err(|e| aws_failure("DescribeKey", e))?;
     let metadata = described
@@ -295,14 +325,14 @@ pub async fn run(args: &ImportArgs) -> Result<String, ImportFailure> {
         ));
     }
 
-    let params = kms
+    let params_request = kms
         .get_parameters_for_import()
         .key_id(&arn)
         .wrapping_algorithm(AlgorithmSpec::from(algorithm.as_str()))
         .wrapping_key_spec(aws_sdk_kms::types::WrappingKeySpec::from(
             wrapping_key_spec.as_str(),
-        ))
-        .send()
+        ));
+    let params = patiently(|| params_request.clone().send())
         .await
         .map_err(|e| aws_failure("GetParametersForImport", e))?;
     let public_key = params
@@ -346,16 +376,12 @@ pub async fn run(args: &ImportArgs) -> Result<String, ImportFailure> {
     if let Some(description) = &args.key_material_description {
         request = request.key_material_description(description);
     }
-    let imported = request
-        .send()
+    let imported = patiently(|| request.clone().send())
         .await
         .map_err(|e| aws_failure("ImportKeyMaterial", e))?;
     let material_id = imported.key_material_id().unwrap_or("none").to_owned();
 
-    let after = kms
-        .describe_key()
-        .key_id(&arn)
-        .send()
+    let after = patiently(|| kms.describe_key().key_id(&arn).send())
         .await
         .map_err(|e| aws_failure("DescribeKey", e))?;
     let state = after

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aws_sdk_kms::primitives::{DateTime, DateTimeFormat};
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use common::Failure;
 use kms_import::{ImportType, WrappingAlgorithm, WrappingKeySpec};
 
@@ -55,8 +55,8 @@ enum Command {
     )]
     Wrap {
         /// Wrapping algorithm, by its AWS name.
-        #[arg(long, value_name = "ALGORITHM", value_parser = parse_algorithm, help = format!("Wrapping algorithm: {ALGORITHMS}"))]
-        algorithm: WrappingAlgorithm,
+        #[arg(long, value_name = "ALGORITHM", help = format!("Wrapping algorithm: {ALGORITHMS}"))]
+        algorithm: String,
         /// Wrapping public key: SubjectPublicKeyInfo or PKCS#1, DER or PEM, or the base64 text the
         /// AWS CLI prints.
         #[arg(long, value_name = "FILE")]
@@ -75,8 +75,8 @@ enum Command {
     /// Unwrap wrapped key material with the wrapping private key, as ImportKeyMaterial does.
     Unwrap {
         /// Wrapping algorithm, by its AWS name.
-        #[arg(long, value_name = "ALGORITHM", value_parser = parse_algorithm, help = format!("Wrapping algorithm: {ALGORITHMS}"))]
-        algorithm: WrappingAlgorithm,
+        #[arg(long, value_name = "ALGORITHM", help = format!("Wrapping algorithm: {ALGORITHMS}"))]
+        algorithm: String,
         /// Wrapping private key: PKCS#8 or PKCS#1, DER or PEM (not encrypted).
         #[arg(long, value_name = "FILE")]
         private_key: PathBuf,
@@ -197,12 +197,10 @@ const EXIT_AWS: u8 = 3;
 
 fn run_import(flags: ImportFlags) -> ExitCode {
     if flags.import_type == Some(ImportType::NewKeyMaterial) && flags.key_material_id.is_some() {
-        Cli::command()
-            .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "--key-material-id cannot be used with --import-type NEW_KEY_MATERIAL",
-            )
-            .exit();
+        eprintln!(
+            "error: ValidationException: --key-material-id cannot be used with --import-type NEW_KEY_MATERIAL"
+        );
+        return ExitCode::from(USAGE_ERROR);
     }
     // Not expiring is the default; clap keeps the flag exclusive with --valid-to.
     let _ = flags.does_not_expire;
@@ -251,38 +249,65 @@ fn run_import(flags: ImportFlags) -> ExitCode {
     }
 }
 
+/// Exit status of a usage error (a missing or unknown flag).
+const USAGE_ERROR: u8 = 2;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let (args, run): (KeyArgs, Subcommand) = match cli.command {
-        Command::Import(flags) => return run_import(flags),
-        Command::Wrap {
-            algorithm,
-            public_key,
-            input,
-            output,
-        } => (
-            KeyArgs {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(USAGE_ERROR);
+        }
+        Err(e) => {
+            // One line, like every other failure of the tool.
+            let text = e.to_string();
+            let summary: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let summary = summary.join(" ");
+            eprintln!(
+                "error: ValidationException: {}",
+                summary.strip_prefix("error: ").unwrap_or(&summary)
+            );
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    let (algorithm, key, input, output, run): (String, PathBuf, PathBuf, PathBuf, Subcommand) =
+        match cli.command {
+            Command::Import(flags) => return run_import(flags),
+            Command::Wrap {
                 algorithm,
-                key: public_key,
+                public_key,
                 input,
                 output,
-            },
-            wrap::run,
-        ),
-        Command::Unwrap {
-            algorithm,
-            private_key,
-            input,
-            output,
-        } => (
-            KeyArgs {
+            } => (algorithm, public_key, input, output, wrap::run),
+            Command::Unwrap {
                 algorithm,
-                key: private_key,
+                private_key,
                 input,
                 output,
-            },
-            unwrap::run,
-        ),
+            } => (algorithm, private_key, input, output, unwrap::run),
+        };
+    // An unknown algorithm name fails like any other invalid request: ValidationException with
+    // AWS's message, exit status 1.
+    let algorithm = match algorithm.parse::<WrappingAlgorithm>() {
+        Ok(algorithm) => algorithm,
+        Err(e) => return fail(e.into()),
+    };
+    let args = KeyArgs {
+        algorithm,
+        key,
+        input,
+        output,
     };
     match run(&args) {
         Ok(()) => {
@@ -293,9 +318,12 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(Failure(code, message)) => {
-            eprintln!("error: {code}: {message}");
-            ExitCode::FAILURE
-        }
+        Err(failure) => fail(failure),
     }
+}
+
+/// Prints a failure as one line and gives the exit status of a failed operation.
+fn fail(Failure(code, message): Failure) -> ExitCode {
+    eprintln!("error: {code}: {message}");
+    ExitCode::FAILURE
 }

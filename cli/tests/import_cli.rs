@@ -173,6 +173,7 @@ fn usage_errors_exit_2_before_any_call() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(error_line(&out).starts_with("error: ValidationException: "));
         assert!(out.stdout.is_empty());
     }
 }
@@ -491,4 +492,51 @@ fn an_unreachable_endpoint_is_an_aws_error_exit_3() {
         error_line(&out).starts_with("error: DispatchFailure: DescribeKey: "),
         "{out:?}"
     );
+}
+
+#[test]
+fn throttled_calls_are_retried_until_the_quota_allows_them() {
+    // One GetParametersForImport every five seconds: longer than the SDK's own three attempts
+    // wait, so back-to-back imports succeed only if the tool keeps retrying.
+    let url = common::start_server(&["--rate-limit", "GetParametersForImport=0.2"]);
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .region(aws_sdk_kms::config::Region::new(common::REGION))
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            common::ACCESS_KEY,
+            common::SECRET_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(&url)
+        .build();
+    let kms = aws_sdk_kms::Client::from_conf(config);
+    let dir = Scratch::new("throttled");
+    for i in 0..3u8 {
+        let key = runtime()
+            .block_on(
+                kms.create_key()
+                    .origin(OriginType::External)
+                    .key_spec(KeySpec::SymmetricDefault)
+                    .key_usage(KeyUsageType::EncryptDecrypt)
+                    .send(),
+            )
+            .unwrap()
+            .key_metadata()
+            .unwrap()
+            .arn()
+            .unwrap()
+            .to_owned();
+        let material = dir.write(&format!("m{i}"), &[i; 32]);
+        let out = import_command()
+            .env("AWS_ENDPOINT_URL", &url)
+            .args(["--key-id", &key, "--key-material"])
+            .arg(&material)
+            .args(["--wrapping-key-spec", "RSA_2048"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "import {i}: {out:?}");
+        assert!(stdout(&out).starts_with(&format!("{key} Enabled ")));
+    }
 }

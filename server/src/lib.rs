@@ -11,13 +11,18 @@
 //! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys, aliases and
 //! imported material live in memory only and are gone when the process ends.
 //!
+//! Keys are regional: the server holds the keys of one Region (`--region`). A request whose
+//! SigV4 credential scope names another Region sees none of them (NotFoundException, empty
+//! lists), as a client of AWS in that Region would; creating keys there is refused.
+//!
 //! **Credentials are not checked.** Any SigV4 signature (or none) is accepted: this is a local
 //! development and test tool, not a service to expose to a network.
 //!
 //! Operations: CreateKey (origins AWS_KMS and EXTERNAL), DescribeKey, ListKeys,
 //! GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial, EnableKey, DisableKey,
 //! ScheduleKeyDeletion, CancelKeyDeletion, GetPublicKey, Encrypt, Decrypt, GenerateMac,
-//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases. Everything else answers
+//! VerifyMac, Sign, Verify, CreateAlias, DeleteAlias, ListAliases, RotateKeyOnDemand (imported
+//! and generated symmetric material), ListKeyRotations. Everything else answers
 //! `UnsupportedOperationException`.
 //!
 //! SYMMETRIC_DEFAULT ciphertexts use this server's own envelope (AES-256-GCM; see
@@ -25,13 +30,19 @@
 
 #![forbid(unsafe_code)]
 
+mod answers;
 pub mod args;
 mod envelope;
+mod generated;
 mod http;
+pub mod logging;
 mod material;
 mod ops;
 mod pool;
+mod quota;
+mod region;
 mod store;
+mod tags;
 
 /// What every module of the server uses.
 mod prelude {
@@ -39,7 +50,7 @@ mod prelude {
     pub(crate) use std::convert::Infallible;
     pub(crate) use std::net::SocketAddr;
     pub(crate) use std::str::FromStr;
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
     pub(crate) use std::time::Duration as StdDuration;
 
@@ -54,7 +65,9 @@ mod prelude {
     pub(crate) use hyper::{Method, StatusCode};
     pub(crate) use hyper_util::rt::TokioIo;
     pub(crate) use kms_import::import::ImportService;
-    pub(crate) use kms_import::key_id::{AliasName, KeyContext, KeyId, ResolvedKeyRef};
+    pub(crate) use kms_import::key_id::{
+        AliasName, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef,
+    };
     pub(crate) use kms_import::names::{
         EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
     };
@@ -76,15 +89,17 @@ mod prelude {
 
     /// Requests with a larger body are refused before they are parsed.
     pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
-    /// ListKeys / ListAliases page size when the request names none.
-    pub(crate) const DEFAULT_PAGE: usize = 100;
 
+    pub(crate) use crate::answers::*;
     pub(crate) use crate::args::Args;
     pub(crate) use crate::envelope::*;
+    pub(crate) use crate::generated::*;
     pub(crate) use crate::http::*;
     pub(crate) use crate::ops::*;
     pub(crate) use crate::pool::*;
+    pub(crate) use crate::region::*;
     pub(crate) use crate::store::*;
+    pub(crate) use crate::tags::*;
     pub(crate) use crate::{lock, now};
 }
 
@@ -100,24 +115,45 @@ pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-/// Serves until SIGTERM or SIGINT: the whole program, minus argument parsing and the runtime.
+/// Serves until SIGTERM or SIGINT, then stops accepting, answers every request in flight
+/// (waiting at most `--shutdown-timeout`) and returns: the whole program, minus argument
+/// parsing, logging set-up and the runtime.
+///
+/// Prints `listening on http://ADDR` on stdout once it accepts connections.
 pub async fn run(args: Args) -> Result<(), String> {
-    let ctx = KeyContext::new("aws", &args.region, &args.account)
-        .map_err(|e| format!("--region/--account: {}", e.message()))?;
-    let pool = Arc::new(Pool {
-        pool: Mutex::new(WrappingKeyPool::with_targets(
+    let mut signals =
+        Signals::register().map_err(|e| format!("cannot watch for SIGTERM and SIGINT: {e}"))?;
+    let ctx = KeyContext::new("aws", &args.region, &args.account).map_err(|e| {
+        format!(
+            "--region/--account: {} (give a region such as us-east-1 and a 12-digit account)",
+            e.message()
+        )
+    })?;
+    let pool = Arc::new(Pool::new(
+        (
             usize::from(args.pool_rsa_2048),
             usize::from(args.pool_rsa_3072),
             usize::from(args.pool_rsa_4096),
-        )),
-        wake: Condvar::new(),
-        stop: AtomicBool::new(false),
-    });
+        ),
+        usize::from(args.keygen_queue),
+        args.keygen_timeout,
+        Pool::os_generator(),
+    ));
+    let workers = pool
+        .start_workers(usize::from(args.pool_workers), args.pool_nice)
+        .map_err(|e| {
+            format!("cannot start the key-generation threads: {e} (try fewer --pool-workers)")
+        })?;
     let mut rng: OsRng = UnwrapErr(SysRng);
     let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &mut rng));
+    let server = Arc::new(Server {
+        kms: Arc::clone(&kms),
+        quotas: quota::Quotas::new(args.rate_limits == "on", &args.rate_limit),
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        idle_timeout: args.idle_timeout,
+    });
 
-    let refill = Arc::clone(&pool);
-    let refiller = std::thread::spawn(move || refill.refill_forever());
     let sweeper_kms = Arc::clone(&kms);
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(StdDuration::from_secs(1));
@@ -130,42 +166,93 @@ pub async fn run(args: Args) -> Result<(), String> {
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e} (is another server on that port? choose another with \
+             --listen ADDR; port 0 picks a free one)",
+                args.listen
+            )
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let cap = connection_cap(args.max_connections, open_file_limit(), open_files());
+    if cap < usize::try_from(args.max_connections).unwrap_or(usize::MAX) {
+        tracing::warn!(
+            cap,
+            "--max-connections lowered to stay under the open-file limit (raise it with ulimit -n)"
+        );
+    }
+    let permits = Arc::new(tokio::sync::Semaphore::new(cap));
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
     println!("listening on http://{addr}");
+    {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+    }
+    tracing::info!(%addr, max_connections = cap, "listening");
 
-    let shutdown = shutdown_signal();
+    let shutdown = signals.recv();
     tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        println!("accept failed: {e}");
-                        tokio::time::sleep(StdDuration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let kms = Arc::clone(&kms);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| serve(Arc::clone(&kms), req));
-                    // A client that hangs up mid-request is its own business.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+    let mut cap_warned: Option<std::time::Instant> = None;
+    'serve: loop {
+        let permit = match Arc::clone(&permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                // Once a second at most, however often the cap is hit.
+                if cap_warned.is_none_or(|t| t.elapsed() >= StdDuration::from_secs(1)) {
+                    cap_warned = Some(std::time::Instant::now());
+                    tracing::warn!(
+                        cap,
+                        "connection cap reached: new connections wait in the backlog"
+                    );
+                }
+                tokio::select! {
+                    permit = Arc::clone(&permits).acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => break 'serve,
+                    },
+                    () = &mut shutdown => break 'serve,
+                }
             }
-            _ = &mut shutdown => break,
+        };
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(
+                        Arc::clone(&server),
+                        stream,
+                        closing_rx.clone(),
+                        permit,
+                    ));
+                }
+                Err(e) => {
+                    // Out of file descriptors (EMFILE/ENFILE) or a connection reset before it
+                    // was accepted: back off instead of spinning.
+                    drop(permit);
+                    tracing::warn!(error = %e, "accept failed; retrying in 100 ms");
+                    tokio::time::sleep(StdDuration::from_millis(100)).await;
+                }
+            },
+            () = &mut shutdown => break 'serve,
         }
     }
-    println!("shutting down");
+    drop(listener);
+    let open = cap - permits.available_permits();
+    tracing::info!(
+        open_connections = open,
+        "shutting down: answering the requests in flight"
+    );
+    let _ = closing.send(true);
+    let all = u32::try_from(cap).unwrap_or(u32::MAX);
+    let drained = tokio::time::timeout(args.shutdown_timeout, permits.acquire_many(all)).await;
+    if drained.is_err() {
+        tracing::warn!("shutdown timeout: closing the connections still open");
+    }
     sweeper.abort();
-    pool.stop.store(true, Ordering::Relaxed);
-    pool.wake.notify_all();
-    // The refill thread may be inside a key generation; it ends when that does.
-    drop(refiller);
+    pool.stop();
+    // The workers may be inside a key generation; they end when it does.
+    drop(workers);
+    tracing::info!("stopped");
     Ok(())
 }

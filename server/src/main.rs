@@ -1,4 +1,5 @@
-//! `kms-import-server`: parses the arguments, starts the runtime and runs the server.
+//! `kms-import-server`: parses the arguments, sets up logging, starts the runtime and runs the
+//! server.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
@@ -8,6 +9,13 @@ use kms_import_server::args::Args;
 
 fn main() -> ExitCode {
     let args = <Args as clap::Parser>::parse();
+    let log = match kms_import_server::logging::init(&args) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -20,6 +28,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(kms_import_server::run(args));
     runtime.shutdown_timeout(Duration::from_secs(1));
+    let dropped = log.dropped_lines();
+    drop(log);
+    if dropped > 0 {
+        eprintln!("{dropped} log lines were dropped because stderr did not keep up");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -50,23 +50,23 @@ pub(crate) fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithmSpec> {
     }
 }
 
-pub(crate) fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
-    let spec = record.key_spec();
-    let usage = record.key_usage();
+pub(crate) fn metadata(record: &KeyRecord, now: OffsetDateTime) -> wire::KeyMetadata {
+    let d = record.describe(now);
+    let (spec, usage) = (d.key_spec, d.key_usage);
     wire::KeyMetadata {
-        aws_account_id: record.account_id().as_str().to_owned(),
-        key_id: record.key_id().to_string(),
-        arn: record.arn().to_string(),
-        creation_date: record.creation_date(),
-        enabled: record.enabled(),
-        description: record.description().to_owned(),
+        aws_account_id: d.aws_account_id.as_str().to_owned(),
+        key_id: d.key_id.to_string(),
+        arn: d.arn.to_string(),
+        creation_date: d.creation_date,
+        enabled: d.enabled,
+        description: d.description,
         key_usage: usage,
-        key_state: record.key_state(),
-        deletion_date: record.deletion_date(),
-        valid_to: record.valid_to(),
-        origin: record.origin(),
-        expiration_model: record.expiration_model(),
-        key_manager: record.key_manager(),
+        key_state: d.key_state,
+        deletion_date: d.deletion_date,
+        valid_to: d.valid_to,
+        origin: d.origin,
+        expiration_model: d.expiration_model,
+        key_manager: d.key_manager,
         customer_master_key_spec: wire::legacy_key_spec(spec),
         key_spec: spec,
         encryption_algorithms: (usage == KeyUsage::EncryptDecrypt)
@@ -74,10 +74,22 @@ pub(crate) fn metadata(record: &KeyRecord) -> wire::KeyMetadata {
         signing_algorithms: (usage == KeyUsage::SignVerify).then(|| signing_algorithms(spec)),
         mac_algorithms: (usage == KeyUsage::GenerateVerifyMac)
             .then(|| mac_algorithm(spec).into_iter().collect()),
-        multi_region: false,
-        current_key_material_id: record.current_key_material_id(),
-        pending_deletion_window_in_days: None,
+        multi_region: d.multi_region,
+        current_key_material_id: d.current_key_material_id,
+        pending_deletion_window_in_days: d.pending_deletion_window_in_days,
     }
+}
+
+/// The key's metadata; for a symmetric key of origin AWS_KMS, with the id of the generated
+/// material that is current, as AWS reports it.
+pub(crate) fn key_metadata(key: &Key, now: OffsetDateTime) -> wire::KeyMetadata {
+    let mut m = metadata(&key.record, now);
+    if let Some(generated) = &key.generated
+        && key.record.key_spec().is_symmetric()
+    {
+        m.current_key_material_id = generated.current().ok().map(|v| v.id);
+    }
+    m
 }
 
 pub(crate) fn wrong_usage(record: &KeyRecord, op: &str) -> Error {
@@ -101,9 +113,9 @@ impl Key {
     /// (DisabledException, KMSInvalidStateException).
     pub(crate) fn usable(&self, now: OffsetDateTime) -> Result<ValidatedMaterial, Error> {
         match &self.generated {
-            Some(material) => {
+            Some(generated) => {
                 self.record.check_usable(now)?;
-                validate_material(self.record.key_spec(), material)
+                validate_material(self.record.key_spec(), &generated.current()?.material)
             }
             None => kms_import::import::usable_material(&self.record, now),
         }
@@ -116,13 +128,10 @@ impl Key {
         now: OffsetDateTime,
     ) -> Result<ValidatedMaterial, Error> {
         match &self.generated {
-            Some(material) => {
+            Some(generated) => {
                 self.record.check_usable(now)?;
-                let own = KeyMaterialId::derive(&self.record.key_id().to_string(), material);
-                if !own.ct_eq(id) {
-                    return Err(Error::InvalidCiphertext);
-                }
-                validate_material(self.record.key_spec(), material)
+                let version = generated.find(id).ok_or(Error::InvalidCiphertext)?;
+                validate_material(self.record.key_spec(), &version.material)
             }
             None => {
                 kms_import::import::usable_material_by_id(&self.record, id, now).map_err(
@@ -138,10 +147,7 @@ impl Key {
     /// The id the next symmetric ciphertext is made under.
     pub(crate) fn current_material_id(&self) -> Result<KeyMaterialId, Error> {
         match &self.generated {
-            Some(material) => Ok(KeyMaterialId::derive(
-                &self.record.key_id().to_string(),
-                material,
-            )),
+            Some(generated) => Ok(generated.current()?.id),
             None => self
                 .record
                 .current_material()
@@ -151,24 +157,16 @@ impl Key {
     }
 }
 
+/// One page of a list, under the core's pagination rules (`Limit` 1..=1000, default 100;
+/// an unknown marker is `InvalidMarkerException`), shared with ListKeyRotations.
 pub(crate) fn page<T>(
     items: Vec<T>,
     limit: Option<u32>,
     marker: Option<&str>,
     name: impl Fn(&T) -> String,
 ) -> Result<(Vec<T>, Option<String>), Error> {
-    let limit = limit.map_or(DEFAULT_PAGE, |l| l as usize);
-    let start = match marker {
-        None => 0,
-        Some(m) => items
-            .iter()
-            .position(|item| name(item) == m)
-            .ok_or_else(|| Error::Validation("Invalid marker.".to_owned()))?,
-    };
-    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-    let next = rest.get(limit).map(&name);
-    rest.truncate(limit);
-    Ok((rest, next))
+    let page = kms_import::page::paginate(items, limit, marker, name)?;
+    Ok((page.items, page.next_marker))
 }
 
 impl Kms {
@@ -181,19 +179,45 @@ impl Kms {
         }
     }
 
-    /// Runs one request; returns the HTTP status, the body and the error code (if any).
-    pub(crate) fn handle(&self, target: &str, body: &[u8]) -> (u16, Vec<u8>, Option<&'static str>) {
-        let result = wire::parse_request(target, body).and_then(|request| self.dispatch(request));
+    /// Runs one request signed for `region` (the served Region when `None`); returns the HTTP
+    /// status, the body and the error code (if any).
+    pub(crate) fn handle(
+        &self,
+        target: &str,
+        body: &[u8],
+        region: Option<&str>,
+    ) -> (u16, Vec<u8>, Option<&'static str>) {
+        let operation = Operation::from_target(target).ok();
+        let result = wire::parse_request(target, body).and_then(|request| {
+            if matches!(request, Request::CreateKey(_)) {
+                check_create_key_tags(body)?;
+            }
+            self.answer(request, region)
+        });
         match result {
             Ok(response) => {
                 let (status, body) = wire::encode_response(&response);
                 (status, body, None)
             }
             Err(error) => {
-                let (status, body) = wire::encode_error(&error);
+                let (status, body) = encode_error(operation, &error);
                 (status, body, Some(error.code()))
             }
         }
+    }
+
+    /// Keys are regional: a key ARN must name the Region the request is signed for, and a
+    /// request for another Region sees none of this Region's keys.
+    pub(crate) fn answer(&self, request: Request, region: Option<&str>) -> Result<Response, Error> {
+        let home = self.ctx.region().as_str();
+        let region = region.unwrap_or(home);
+        for input in key_identifiers(&request) {
+            check_arn_region(input, region)?;
+        }
+        if region != home {
+            return elsewhere(&self.ctx, region, request);
+        }
+        self.dispatch(request)
     }
 
     pub(crate) fn dispatch(&self, request: Request) -> Result<Response, Error> {
@@ -202,7 +226,7 @@ impl Kms {
         Ok(match request {
             Request::CreateKey(r) => Response::CreateKey(self.create_key(r, now, &mut rng)?),
             Request::DescribeKey(r) => Response::DescribeKey(wire::DescribeKeyResponse {
-                key_metadata: self.with_key_any(&r.key_id, now, |k| Ok(metadata(&k.record)))?,
+                key_metadata: self.with_key_any(&r.key_id, now, |k| Ok(key_metadata(k, now)))?,
             }),
             Request::ListKeys(r) => Response::ListKeys(self.list_keys(r)?),
             Request::GetParametersForImport(r) => {
@@ -214,6 +238,7 @@ impl Kms {
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
                         .import_key_material(&mut k.record, &r, now, &mut rng)
+                        .into_result()
                 })?;
                 Response::ImportKeyMaterial(out.into())
             }
@@ -223,15 +248,16 @@ impl Kms {
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
                         .delete_imported_key_material(&mut k.record, &r, now)
+                        .into_result()
                 })?;
                 Response::DeleteImportedKeyMaterial(out.into())
             }
             Request::EnableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now).into_result())?;
                 Response::EnableKey
             }
             Request::DisableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now))?;
+                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now).into_result())?;
                 Response::DisableKey
             }
             Request::ScheduleKeyDeletion(r) => {
@@ -239,7 +265,7 @@ impl Kms {
                     .pending_window_in_days
                     .unwrap_or(kms_import::record::DEFAULT_PENDING_WINDOW_DAYS);
                 Response::ScheduleKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    let date = k.record.schedule_deletion(now, Some(days))?;
+                    let date = k.record.schedule_deletion(now, Some(days)).into_result()?;
                     Ok(wire::ScheduleKeyDeletionResponse {
                         key_id: k.record.arn().to_string(),
                         deletion_date: Some(date),
@@ -250,7 +276,7 @@ impl Kms {
             }
             Request::CancelKeyDeletion(r) => {
                 Response::CancelKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
-                    k.record.cancel_deletion(now)?;
+                    k.record.cancel_deletion(now).into_result()?;
                     Ok(wire::KeyIdResponse {
                         key_id: k.record.arn().to_string(),
                     })
@@ -291,6 +317,7 @@ impl Kms {
                 Response::GenerateMac(self.with_key_any(&r.key_id, now, |k| {
                     let material = k.usable(now)?;
                     check_usage(&k.record, KeyUsage::GenerateVerifyMac, "GenerateMac")?;
+                    check_mac_algorithm(k.record.key_spec(), r.mac_algorithm)?;
                     Ok(wire::GenerateMacResponse {
                         mac: material.mac(r.mac_algorithm, r.message.expose_secret())?,
                         mac_algorithm: r.mac_algorithm,
@@ -302,8 +329,10 @@ impl Kms {
                 Response::VerifyMac(self.with_key_any(&r.key_id, now, |k| {
                     let material = k.usable(now)?;
                     check_usage(&k.record, KeyUsage::GenerateVerifyMac, "VerifyMac")?;
+                    check_mac_algorithm(k.record.key_spec(), r.mac_algorithm)?;
                     if !material.verify_mac(r.mac_algorithm, r.message.expose_secret(), &r.mac)? {
-                        return Err(Error::InvalidMac("The MAC is not valid.".to_owned()));
+                        // AWS's answer carries no message.
+                        return Err(Error::InvalidMac(String::new()));
                     }
                     Ok(wire::VerifyMacResponse {
                         key_id: k.record.arn().to_string(),
@@ -337,9 +366,8 @@ impl Kms {
                     &r.signature,
                 )?;
                 if !valid {
-                    return Err(Error::InvalidSignature(
-                        "The signature is not valid.".to_owned(),
-                    ));
+                    // AWS's answer carries no message.
+                    return Err(Error::InvalidSignature(String::new()));
                 }
                 Ok(wire::VerifyResponse {
                     key_id: k.record.arn().to_string(),
@@ -363,8 +391,14 @@ impl Kms {
             Request::RotateKeyOnDemand(r) => {
                 let id = self.import.resolve_key_id(&r.key_id)?;
                 Response::RotateKeyOnDemand(self.with_key_id(&id, now, |k| {
-                    self.import
-                        .rotate_key_on_demand(&mut k.record, &r.key_id, now)?;
+                    match &mut k.generated {
+                        Some(generated) => rotate_generated(&k.record, generated, now, &mut rng)?,
+                        None => {
+                            self.import
+                                .rotate_key_on_demand(&mut k.record, &r.key_id, now)
+                                .into_result()?;
+                        }
+                    }
                     Ok(wire::KeyIdResponse {
                         key_id: k.record.arn().to_string(),
                     })
@@ -465,6 +499,7 @@ impl Kms {
     ) -> Result<wire::CreateKeyResponse, Error> {
         let key_spec = r.key_spec.unwrap_or(KeySpec::SymmetricDefault);
         let origin = r.origin.unwrap_or(Origin::AwsKms);
+        check_key_usage_given(key_spec, r.key_usage)?;
         if r.multi_region == Some(true) {
             return Err(Error::UnsupportedOperation(
                 "Multi-Region keys are not supported by this server.".to_owned(),
@@ -487,13 +522,12 @@ impl Kms {
             now,
         )?;
         let generated = match origin {
-            Origin::AwsKms => Some(generate_material(key_spec, rng)?),
+            Origin::AwsKms => Some(Generated::new(key_spec, rng)?),
             _ => None,
         };
-        let key_metadata = metadata(&record);
-        lock(&self.store)
-            .keys
-            .insert(record.key_id(), Key { record, generated });
+        let key = Key { record, generated };
+        let key_metadata = key_metadata(&key, now);
+        lock(&self.store).keys.insert(key.record.key_id(), key);
         Ok(wire::CreateKeyResponse { key_metadata })
     }
 
@@ -536,18 +570,15 @@ impl Kms {
                 self.import.wrap_policy(),
             )
         })?;
-        let key = match self.pool.take(r.wrapping_key_spec) {
-            Some(key) => key,
-            // Generated here, outside every lock.
-            None => WrappingPrivateKey::generate(r.wrapping_key_spec, rng)?,
-        };
-        let mut one = WrappingKeyPool::new();
-        one.insert(key);
+        // From the pool, or generated by a pool worker; never under a lock.
+        let key = self.pool.take(r.wrapping_key_spec)?;
+        let mut one = Some(key);
         let result = self.with_key_id(&id, now, |k| {
             self.import
                 .get_parameters_for_import(&mut k.record, &r, &mut one, now, rng)
+                .into_result()
         });
-        if let Some(unused) = one.take(r.wrapping_key_spec) {
+        if let Some(unused) = one.take() {
             self.pool.give_back(unused);
         }
         Ok(result?.into())
@@ -572,6 +603,7 @@ impl Kms {
                     k.record.arn()
                 )));
             }
+            check_rsa_plaintext(spec, alg, r.plaintext.len())?;
             let ciphertext_blob = if spec.is_symmetric() {
                 Envelope::seal(
                     material.symmetric_key()?.expose_secret(),
@@ -606,12 +638,14 @@ impl Kms {
         let alg = r
             .encryption_algorithm
             .unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
+        // Symmetric and HMAC keys fall through to the envelope: a ciphertext names the key it
+        // was made under, and one naming an HMAC key is IncorrectKeyException, as in AWS.
         let asymmetric = match &named {
-            Some(id) => !self
+            Some(id) => self
                 .key_in(&mut store, id, now)?
                 .record
                 .key_spec()
-                .is_symmetric(),
+                .is_asymmetric(),
             None => false,
         };
         if asymmetric {
@@ -640,11 +674,7 @@ impl Kms {
         if let Some(id) = &named
             && *id != envelope.key_id
         {
-            return Err(Error::IncorrectKey(
-                "The key ID in the request does not identify a KMS key that can perform \
-                 this operation."
-                    .to_owned(),
-            ));
+            return Err(Error::IncorrectKey(INCORRECT_KEY_MESSAGE.to_owned()));
         }
         if alg != EncryptionAlgorithmSpec::SymmetricDefault {
             return Err(Error::InvalidCiphertext);
@@ -672,7 +702,7 @@ impl Kms {
         r: wire::CreateAliasRequest,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
-        let name = AliasName::for_new_alias(&r.alias_name)?;
+        let name = new_alias_name(&r.alias_name)?;
         let target = self.ctx.resolve_for_import(&r.target_key_id)?;
         let mut store = lock(&self.store);
         let key = self.key_in(&mut store, &target, now)?;

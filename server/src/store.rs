@@ -6,7 +6,7 @@ use crate::prelude::*;
 /// One KMS key: its record, and for AWS_KMS keys the material this server generated.
 pub(crate) struct Key {
     pub(crate) record: KeyRecord,
-    pub(crate) generated: Option<KeyMaterial>,
+    pub(crate) generated: Option<Generated>,
 }
 
 pub(crate) struct Alias {

@@ -3,7 +3,9 @@
 //! token again.
 //!
 //! Loading costs a key-pair check (about 6 % of an RSA_2048 private operation with the pure-Rust
-//! provider, a third of it with AWS-LC). The token stays the source of truth: an entry is only a
+//! provider, a third to a half of it with AWS-LC, depending on the host), and with AWS-LC the
+//! key's first private operation also does its per-key set-up (see BENCHMARKS.md, "Any
+//! instance imports as fast as the issuing one"). The token stays the source of truth: an entry is only a
 //! shortcut to a key the token also carries, and whenever the cache has nothing (another
 //! instance issued the token, the entry was evicted, the lock is poisoned) the key is loaded
 //! from the token as before.

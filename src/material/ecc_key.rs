@@ -8,6 +8,7 @@ use pkcs8::{ObjectIdentifier, PrivateKeyInfoRef};
 use rand_core::CryptoRng;
 use sec1::{EcParameters, EcPrivateKey};
 use spki::EncodePublicKey;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::der_strict;
 use super::validated::{Digested, Fault};
@@ -62,6 +63,26 @@ fn curve_of(spec: KeySpec) -> Option<(ObjectIdentifier, usize)> {
 }
 
 impl EccKey {
+    /// The private scalar, big-endian at the curve's fixed length: the key itself, whatever
+    /// its encoding (with or without the optional parameters and public point).
+    pub(crate) fn canonical(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(66));
+        macro_rules! scalar {
+            ($k:expr) => {{
+                let mut bytes = $k.to_bytes();
+                out.extend_from_slice(&bytes);
+                bytes.as_mut_slice().zeroize();
+            }};
+        }
+        match self {
+            EccKey::P256(k) => scalar!(k),
+            EccKey::P384(k) => scalar!(k),
+            EccKey::P521(k) => scalar!(k),
+            EccKey::K256(k) => scalar!(k),
+        }
+        out
+    }
+
     /// Checks `der` against the ECC rules for `spec` and returns the key with its DER SPKI.
     pub(crate) fn parse(der: &[u8], spec: KeySpec) -> Result<(EccKey, Vec<u8>), Fault> {
         let (curve, scalar_len) = curve_of(spec).ok_or(Fault::Internal)?;

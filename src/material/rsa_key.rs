@@ -12,7 +12,7 @@ use rsa::{BoxedUint, Oaep, Pkcs1v15Sign, Pss, RsaPrivateKey};
 use sha2::{Sha256, Sha384, Sha512};
 use spki::EncodePublicKey;
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::der_strict;
 use super::validated::{Digested, Fault};
@@ -91,6 +91,30 @@ impl RsaKey {
 
     pub(crate) fn spki(&self) -> &[u8] {
         &self.spki
+    }
+
+    /// The key itself, whatever its encoding: the modulus, the public exponent, and the private
+    /// exponent as d mod (p−1) and d mod (q−1) (the same for every valid d), ordered by prime,
+    /// each length-prefixed and big-endian without leading zeros.
+    pub(crate) fn canonical(&self) -> Option<Zeroizing<Vec<u8>>> {
+        let [p, q] = self.key.primes() else {
+            return None;
+        };
+        let (dp, dq) = (self.key.dp()?, self.key.dq()?);
+        let (first, second) = if p.as_ref() > q.as_ref() {
+            (dp, dq)
+        } else {
+            (dq, dp)
+        };
+        let mut out = Zeroizing::new(Vec::with_capacity(4 * 520));
+        for part in [self.key.n().as_ref(), self.key.e(), first, second] {
+            let mut bytes = part.to_be_bytes_trimmed_vartime();
+            let len = u16::try_from(bytes.len()).ok()?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&bytes);
+            bytes.zeroize();
+        }
+        Some(out)
     }
 
     /// Signs a digest made with the hash of `alg` (the caller has checked its length).

@@ -108,9 +108,8 @@ pub fn validate_material(
             if bytes.len() != 32 {
                 return Err(Fault::Length.into_error(spec));
             }
-            // Copied straight into the zeroizing buffer: no stack copy of the key is left
-            // behind by a move.
-            let mut key = SymmetricKey(Zeroizing::new([0u8; 32]));
+            // Copied straight into its heap buffer, which moves of the handle never copy.
+            let mut key = SymmetricKey(Box::new(Zeroizing::new([0u8; 32])));
             key.0.copy_from_slice(bytes);
             UsableKey::Symmetric(key)
         }
@@ -178,8 +177,12 @@ enum UsableKey {
 
 /// The 32 bytes of a SYMMETRIC_DEFAULT key, zeroized on drop, redacted in `Debug`. The
 /// embedder builds its AES-256-GCM ciphertext format with them.
+///
+/// The bytes live in one heap allocation that never moves: moving or returning the handle
+/// copies only a pointer, so no stray copy of the key is left on the stack. Use it by reference
+/// ([`ValidatedMaterial::symmetric_key`]).
 #[derive(Clone)]
-pub struct SymmetricKey(Zeroizing<[u8; 32]>);
+pub struct SymmetricKey(Box<Zeroizing<[u8; 32]>>);
 
 impl SymmetricKey {
     /// The raw AES-256 key. Callers must not log or persist it unencrypted.
@@ -201,6 +204,7 @@ const _: () = {
     #[allow(dead_code)]
     fn secrets_of_validated_material() {
         zeroize_on_drop::<SymmetricKey>();
+        zeroize_on_drop::<Zeroizing<[u8; 32]>>();
         zeroize_on_drop::<Zeroizing<Vec<u8>>>();
         zeroize_on_drop::<rsa::RsaPrivateKey>();
         zeroize_on_drop::<p256::ecdsa::SigningKey>();
@@ -244,6 +248,17 @@ impl ValidatedMaterial {
     /// The key spec the material was validated for.
     pub fn key_spec(&self) -> KeySpec {
         self.spec
+    }
+
+    /// The key itself, independent of its encoding: what its commitment covers (see
+    /// [`crate::material::CommitmentKey`]).
+    pub(crate) fn canonical_key(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        match &self.key {
+            UsableKey::Symmetric(k) => Ok(Zeroizing::new(k.expose_secret().to_vec())),
+            UsableKey::Hmac(k) => Ok(Zeroizing::new(k.key.to_vec())),
+            UsableKey::Rsa(k) => k.canonical().ok_or(Error::Internal),
+            UsableKey::Ecc { key, .. } => Ok(key.canonical()),
+        }
     }
 
     /// The public key as DER SubjectPublicKeyInfo (what GetPublicKey returns) for RSA and ECC

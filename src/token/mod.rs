@@ -58,9 +58,10 @@
 //! [`SealingKeys::open`] rejects, with [`Error::InvalidImportToken`] and before any
 //! cryptography, input outside the possible lengths, an unknown version and an unknown sealing key
 //! id. It then authenticates and decrypts; any failure there, a payload that does not parse and a
-//! payload bound to another ARN are [`Error::InvalidImportToken`] too. Only an authentic token
-//! whose `parameters_valid_to` is at or before `now` is [`Error::ExpiredImportToken`], so the
-//! expiry answer never tells a forger anything.
+//! payload bound to another ARN are [`Error::InvalidImportToken`] too, and so is an authentic
+//! token issued more than [`MAX_CLOCK_SKEW`] after `now` (its issuer's clock runs ahead). Only an
+//! authentic token whose `parameters_valid_to` is at or before `now` is
+//! [`Error::ExpiredImportToken`], so the expiry answer never tells a forger anything.
 
 use std::fmt;
 
@@ -92,6 +93,12 @@ pub const TAG_LEN: usize = 16;
 pub const TOKEN_OVERHEAD: usize = 1 + SEALING_KEY_ID_LEN + NONCE_LEN + TAG_LEN;
 /// How long the public key and token of one GetParametersForImport answer stay valid.
 pub const PARAMETERS_VALIDITY: Duration = Duration::hours(24);
+/// How far in the future a token's issue time may lie when it is opened: the clock difference
+/// tolerated between the instance that issued a token and the one that opens it. A token
+/// issued further ahead came from an instance whose clock runs fast, and would stay valid
+/// longer than [`PARAMETERS_VALIDITY`] here; it is refused as [`Error::InvalidImportToken`].
+/// The used-token ledger keeps each entry this long after its token expires.
+pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 /// The longest key ARN a token carries (AWS bounds `KeyId` to 2048 characters).
 pub const MAX_KEY_ARN_LEN: usize = 2048;
 
@@ -142,12 +149,21 @@ impl fmt::Debug for SealingKeyId {
 
 /// An AES-256 key that seals import tokens, with its [`SealingKeyId`].
 ///
-/// The key bytes are zeroized on drop and never appear in `Debug`.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+/// The key bytes live in one heap allocation that moves of the key never copy, are zeroized on
+/// drop and never appear in `Debug`.
+#[derive(Clone)]
 pub struct SealingKey {
-    #[zeroize(skip)]
     id: SealingKeyId,
-    key: [u8; 32],
+    key: Box<Zeroizing<[u8; 32]>>,
+}
+
+// The key bytes sit in a `Zeroizing` buffer.
+impl ZeroizeOnDrop for SealingKey {}
+
+impl Zeroize for SealingKey {
+    fn zeroize(&mut self) {
+        self.key.zeroize();
+    }
 }
 
 impl SealingKey {
@@ -157,15 +173,17 @@ impl SealingKey {
         rng.fill_bytes(&mut id);
         let mut key = SealingKey {
             id: SealingKeyId(id),
-            key: [0u8; 32],
+            key: Box::new(Zeroizing::new([0u8; 32])),
         };
-        rng.fill_bytes(&mut key.key);
+        rng.fill_bytes(&mut key.key[..]);
         key
     }
 
     /// Rebuilds a key from its stored id and 32 key bytes. The caller should zeroize its copy.
     pub fn from_bytes(id: SealingKeyId, key: [u8; 32]) -> SealingKey {
-        SealingKey { id, key }
+        let mut boxed = Box::new(Zeroizing::new([0u8; 32]));
+        boxed.copy_from_slice(&key);
+        SealingKey { id, key: boxed }
     }
 
     /// The key's public id.
@@ -179,7 +197,7 @@ impl SealingKey {
     }
 
     fn cipher(&self) -> Aes256GcmSiv {
-        let key: &Key<Aes256GcmSiv> = (&self.key).into();
+        let key: &Key<Aes256GcmSiv> = (&**self.key).into();
         Aes256GcmSiv::new(key)
     }
 }
@@ -339,8 +357,9 @@ impl SealingKeys {
     /// `now`.
     ///
     /// Returns [`Error::InvalidImportToken`] for anything that is not an authentic token of this
-    /// set bound to `expected_key_arn`, and [`Error::ExpiredImportToken`] for an authentic one at
-    /// or after its `parameters_valid_to`. Whether the token was already used is the caller's to
+    /// set bound to `expected_key_arn` and for one issued more than [`MAX_CLOCK_SKEW`] after
+    /// `now`, and [`Error::ExpiredImportToken`] for an authentic one at or after its
+    /// `parameters_valid_to`. Whether the token was already used is the caller's to
     /// check, with the key record's [`UsedTokens`].
     pub fn open(
         &self,
@@ -378,6 +397,12 @@ impl SealingKeys {
 
         let claims = decode_payload(&payload)?;
         if !bool::from(claims.key_arn.as_bytes().ct_eq(expected_key_arn.as_bytes())) {
+            return Err(Error::InvalidImportToken);
+        }
+        let latest_issue = now
+            .checked_add(MAX_CLOCK_SKEW)
+            .ok_or(Error::InvalidImportToken)?;
+        if claims.issued_at > latest_issue {
             return Err(Error::InvalidImportToken);
         }
         if now >= claims.parameters_valid_to {

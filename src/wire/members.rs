@@ -85,6 +85,28 @@ pub(crate) fn required<T>(value: Option<T>, pascal: &str) -> Result<T, Error> {
     value.ok_or_else(|| Error::missing_member(&camel(pascal)))
 }
 
+/// The parsed body may hold base64 text of secrets (`Plaintext`, material); every string in it
+/// is wiped when the members are dropped, the secret members having been decoded into
+/// zeroizing buffers by then ([`Members::sensitive_blob`]).
+impl Drop for Members {
+    fn drop(&mut self) {
+        for value in self.map.values_mut() {
+            wipe(value);
+        }
+    }
+}
+
+/// Zeroizes every string (and object key's value) inside `value`.
+fn wipe(value: &mut Value) {
+    use zeroize::Zeroize;
+    match value {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => map.values_mut().for_each(wipe),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 impl Members {
     /// Parses a request body. An empty (or all-whitespace) body is an empty object; anything
     /// that is not a JSON object is a `SerializationException`.
@@ -288,6 +310,19 @@ impl Members {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wipe_clears_every_string_at_every_depth() {
+        let mut v: Value = serde_json::from_str(
+            r#"{"Plaintext":"c2VjcmV0","Nested":{"A":["bWF0ZXJpYWw=",{"B":"x"}]},"N":1}"#,
+        )
+        .unwrap();
+        wipe(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"Plaintext":"","Nested":{"A":["",{"B":""}]},"N":1})
+        );
+    }
 
     #[test]
     fn camel_lowers_only_the_first_letter() {

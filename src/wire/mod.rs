@@ -438,6 +438,8 @@ fn error_body(code: &str, message: &str) -> Vec<u8> {
     struct ErrorBody<'a> {
         #[serde(rename = "__type")]
         code: &'a str,
+        // AWS sends no `message` member, rather than an empty one, where it has no text.
+        #[serde(skip_serializing_if = "str::is_empty")]
         message: &'a str,
     }
     serde_json::to_vec(&ErrorBody { code, message }).unwrap_or_else(|_| {
@@ -446,7 +448,8 @@ fn error_body(code: &str, message: &str) -> Vec<u8> {
 }
 
 /// The HTTP status and body of an error: [`Error::http_status`] and
-/// `{"__type":"<Error::code>","message":"<Error::message>"}`.
+/// `{"__type":"<Error::code>","message":"<Error::message>"}`, without `message` when the text
+/// is empty (as AWS answers, for example, RotateKeyOnDemand on an RSA key).
 pub fn encode_error(error: &Error) -> (u16, Vec<u8>) {
     (
         error.http_status(),
@@ -464,6 +467,15 @@ mod tests {
             assert_eq!(Operation::from_target(&op.target()), Ok(*op));
         }
         assert_eq!(Operation::ALL.len(), 22);
+    }
+
+    #[test]
+    fn an_error_without_text_has_no_message_member() {
+        let (status, body) = encode_error(&Error::UnsupportedOperation(String::new()));
+        assert_eq!(status, 400);
+        assert_eq!(body, br#"{"__type":"UnsupportedOperationException"}"#);
+        let (_, body) = encode_error(&Error::NotFound("x".to_owned()));
+        assert_eq!(body, br#"{"__type":"NotFoundException","message":"x"}"#);
     }
 
     #[test]

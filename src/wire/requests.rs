@@ -250,15 +250,6 @@ fn is_alias_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-')
 }
 
-/// `[a-zA-Z0-9:/_\s.-]` with `\s` as Java defines it.
-fn is_description_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            ':' | '/' | '_' | '.' | '-' | ' ' | '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r'
-        )
-}
-
 fn limit(m: &Members) -> Result<Option<u32>, Error> {
     Ok(m.integer("Limit", 1, 1000)?
         .and_then(|v| u32::try_from(v).ok()))
@@ -365,8 +356,8 @@ impl ImportKeyMaterialRequest {
             "KeyMaterialDescription",
             0,
             256,
-            is_description_char,
-            "^[a-zA-Z0-9:/_\\s.-]+$",
+            crate::material::description::is_material_description_char,
+            crate::material::description::MATERIAL_DESCRIPTION_PATTERN,
             true,
         )?;
         let key_material_id = m.key_material_id("KeyMaterialId")?;

@@ -14,7 +14,8 @@ use crate::names::{
     EncryptionAlgorithmSpec, ExpirationModel, ImportState, KeyManager, KeyMaterialState, KeySpec,
     KeyState, KeyUsage, MacAlgorithmSpec, Origin, RotationType, SigningAlgorithmSpec,
 };
-use crate::rotation::{KeyMaterialEntry, Page};
+use crate::page::Page;
+use crate::record::KeyMaterialEntry;
 
 /// `KeyMetadata` of CreateKey and DescribeKey.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

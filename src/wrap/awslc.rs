@@ -164,8 +164,8 @@ impl WrappingPrivateKeyOps for AlPrivateKey {
     }
 
     /// AWS-LC builds a key's Montgomery contexts and its blinding state inside the first
-    /// private operation (about half a private operation's time at 2048 bits, a quarter at
-    /// 4096). One OAEP round trip here does that ahead of the first unwrap, and checks that
+    /// private operation (at 2048 bits half a private operation's time, or a whole one on a
+    /// host where AVX-512 IFMA speeds up the operation but not the set-up). One OAEP round trip here does that ahead of the first unwrap, and checks that
     /// the private key inverts the public one. Ignores `rng`, like every operation here.
     fn warm_up(&self, rng: &mut dyn CryptoRng) -> Result<(), Error> {
         const PROBE: [u8; 32] = [0x5a; 32];

@@ -80,7 +80,13 @@ impl WrapPolicy {
     ///
     /// Insecure: PKCS#1 v1.5 encryption is malleable and the classic source of padding oracles.
     /// Unwrapping uses implicit rejection, so a tampered ciphertext does not fail; it yields a
-    /// deterministic pseudo-random message (see [`WrappingPrivateKey::unwrap`]).
+    /// deterministic pseudo-random message (see [`WrappingPrivateKey::unwrap`]) whose length is
+    /// close to uniform. About 1 in 250 corrupted RSA-2048 blobs unwraps to exactly 32 bytes
+    /// (measured: 377 of 100,000 random blobs, 1 in 265, 95 % interval 1 in 240 to 1 in 293;
+    /// `cargo run --release --example legacy_pkcs1_rate`), and a SYMMETRIC_DEFAULT key without
+    /// material then takes those bytes as its first material. ImportKeyMaterial flags such an
+    /// import (`legacy_wrapping` on its response and on the material record): do not trust
+    /// the key until a use of it has shown that the client holds the same material.
     pub const fn allow_legacy_rsaes_pkcs1_v1_5_insecure(self) -> WrapPolicy {
         WrapPolicy {
             legacy_rsaes_pkcs1_v1_5: true,

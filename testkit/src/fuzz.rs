@@ -29,7 +29,9 @@ use kms_import::names::{
     AwsName, ImportType, KeySpec, KeyState, KeyUsage, MessageType, Origin, WrappingAlgorithm,
     WrappingKeySpec,
 };
-use kms_import::record::{CreateKeyParams, KeyRecord, MaterialImport};
+use kms_import::record::{
+    CreateKeyParams, KeyRecord, MaterialImport, StorageKey, StorageKeyId, StorageKeys,
+};
 use kms_import::state::DisabledImportPolicy;
 use kms_import::token::{ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims};
 use kms_import::wrap::{WrapPolicy, WrappingPrivateKey};
@@ -45,6 +47,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("material", material),
     ("wire", wire),
     ("state_sequence", state_sequence),
+    ("stored_record", stored_record),
 ];
 
 /// The fixed "now" of every target (2027-01-15T08:00:00Z).
@@ -440,20 +443,27 @@ fn prepared_record(spec: KeySpec, start: u8) -> KeyRecord {
         1 => import(&mut record),
         2 => {
             import(&mut record);
-            record.disable(earlier).expect("disable");
+            record.disable(earlier).into_result().expect("disable");
         }
         3 => {
             import(&mut record);
             record
                 .schedule_deletion(earlier, Some(7))
+                .into_result()
                 .expect("schedule");
         }
         4 => {
             import(&mut record);
-            record.delete_material(None, earlier).expect("delete");
+            record
+                .delete_material(None, earlier)
+                .into_result()
+                .expect("delete");
         }
         _ => {
-            record.schedule_deletion(earlier, None).expect("schedule");
+            record
+                .schedule_deletion(earlier, None)
+                .into_result()
+                .expect("schedule");
         }
     }
     record
@@ -579,7 +589,8 @@ pub fn import_request(data: &[u8]) {
             id_mode >> 3,
         ));
     let before = format!("{record:?}");
-    let result = service.import_key_material(&mut record, &request, now(), &mut rng);
+    let applied = service.import_key_material(&mut record, &request, now(), &mut rng);
+    let (result, changed) = (applied.result, applied.changed);
     if let Err(e) = record.check_invariants() {
         panic!("invariant broken after import ({result:?}): {e}");
     }
@@ -591,8 +602,10 @@ pub fn import_request(data: &[u8]) {
                 before,
                 "failed import changed the record"
             );
+            assert!(!changed, "unchanged record reported as changed");
         }
         Ok(response) => {
+            assert!(changed, "successful import not reported as a change");
             assert!(
                 record
                     .materials()
@@ -604,7 +617,11 @@ pub fn import_request(data: &[u8]) {
                 usable_material(&record, now()).expect("enabled key has usable material");
             }
             let again = service.import_key_material(&mut record, &request, now(), &mut rng);
-            assert_eq!(again.err(), Some(Error::InvalidImportToken), "token reused");
+            assert_eq!(
+                again.result.err(),
+                Some(Error::InvalidImportToken),
+                "token reused"
+            );
         }
     }
 }
@@ -806,12 +823,13 @@ pub fn state_sequence(data: &[u8]) {
         let arg = step.get(1).copied().unwrap_or(0);
         let before = record.clone();
         let result: Result<(), Error> = match op {
-            0 => record.enable(t),
-            1 => record.disable(t),
+            0 => record.enable(t).into_result(),
+            1 => record.disable(t).into_result(),
             2 => record
                 .schedule_deletion(t, Some(u32::from(arg % 40)))
+                .into_result()
                 .map(|_| ()),
-            3 => record.cancel_deletion(t),
+            3 => record.cancel_deletion(t).into_result(),
             4 => {
                 let which = usize::from(arg % 3);
                 let expiration = if arg & 0x80 != 0 {
@@ -841,7 +859,7 @@ pub fn state_sequence(data: &[u8]) {
             }
             5 => {
                 let wanted = (arg & 0x04 != 0).then_some(ids[usize::from(arg % 3)]);
-                record.delete_material(wanted, t).map(|_| ())
+                record.delete_material(wanted, t).into_result().map(|_| ())
             }
             6 => {
                 record.expire_materials(t);
@@ -901,6 +919,64 @@ pub fn state_sequence(data: &[u8]) {
 
 // ---------------------------------------------------------------------------------------------
 // seeds
+
+/// The storage keys of [`stored_record`]: a fixed current key and one previous key.
+pub fn storage_keys() -> StorageKeys {
+    let key = |b: u8| StorageKey::from_bytes(StorageKeyId::from_bytes([b; 8]), [b; 32]);
+    StorageKeys::with_previous(key(1), vec![key(2)], 2).expect("fixture storage keys")
+}
+
+/// Target `stored_record`: bytes as a stored key record. Selector byte, then the body:
+///
+/// - bit 0 clear: a sealed record for [`KEY_ID`], opened with [`storage_keys`];
+/// - bit 0 set: a plaintext document (the current or the unversioned form).
+///
+/// Properties: no panic; whatever loads passes its invariants, writes out the document it was
+/// read from (once normalised), and survives a seal/open round trip; a sealed record that
+/// loads was sealed for [`KEY_ID`].
+pub fn stored_record(data: &[u8]) {
+    let mut input = Input(data);
+    let sel = input.byte();
+    let body = input.rest();
+    let keys = storage_keys();
+    let id = key_id(KEY_ID);
+    let loaded = if sel & 0x01 == 0 {
+        KeyRecord::open_sealed(&keys, &id, body).map(Some)
+    } else {
+        match std::str::from_utf8(body) {
+            Ok(text) => KeyRecord::from_plaintext_json_insecure(text).map(Some),
+            Err(_) => Ok(None),
+        }
+    };
+    let Ok(Some(record)) = loaded else {
+        return;
+    };
+    if let Err(e) = record.check_invariants() {
+        panic!("a loaded record breaks an invariant: {e}");
+    }
+    let text = record
+        .to_plaintext_json_insecure()
+        .expect("a loaded record writes out");
+    let again = KeyRecord::from_plaintext_json_insecure(&text).expect("its document reloads");
+    assert_eq!(
+        *again.to_plaintext_json_insecure().expect("writes out"),
+        *text,
+        "document round trip"
+    );
+    let sealed = record
+        .seal(&keys, &mut rng(9))
+        .expect("a loaded record seals");
+    let opened =
+        KeyRecord::open_sealed(&keys, &record.key_id(), &sealed).expect("its sealed form opens");
+    assert_eq!(
+        *opened.to_plaintext_json_insecure().expect("writes out"),
+        *text,
+        "sealed round trip"
+    );
+    if sel & 0x01 == 0 {
+        assert_eq!(record.key_id(), id, "sealed record of another key opened");
+    }
+}
 
 /// The seed corpora: `(target, file name, bytes)`, made with fixed seeds from the fixture keys
 /// (valid ciphertexts for every algorithm and wrapping key, valid tokens, valid materials,
@@ -1230,8 +1306,35 @@ pub fn seed_corpora() -> Vec<(&'static str, String, Vec<u8>)> {
     for (name, seq) in seqs {
         out.push(("state_sequence", name.to_owned(), seq.to_vec()));
     }
+
+    // stored_record: sealed records in several states, and their plaintext documents.
+    let keys = storage_keys();
+    for start in 0..6u8 {
+        let record = prepared_record(KeySpec::SymmetricDefault, start);
+        let mut sealed = vec![0];
+        sealed.extend(
+            record
+                .seal(&keys, &mut self::rng(u64::from(start)))
+                .expect("seed seal"),
+        );
+        out.push(("stored_record", format!("sealed_{start}"), sealed));
+        let mut text = vec![1];
+        text.extend_from_slice(
+            record
+                .to_plaintext_json_insecure()
+                .expect("seed document")
+                .as_bytes(),
+        );
+        out.push(("stored_record", format!("document_{start}"), text));
+    }
+    let mut unversioned = vec![1];
+    unversioned.extend_from_slice(UNVERSIONED_RECORD.as_bytes());
+    out.push(("stored_record", "unversioned".to_owned(), unversioned));
     out
 }
+
+/// The unversioned record form of earlier releases (the golden file under `tests/data`).
+const UNVERSIONED_RECORD: &str = include_str!("../../tests/data/records/key_record_v0.json");
 
 /// Re-encodes opened claims as a version-1 payload (the format the token module documents).
 fn test_payload(c: &TokenClaims) -> Vec<u8> {

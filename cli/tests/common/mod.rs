@@ -92,25 +92,32 @@ pub fn error_line(out: &Output) -> String {
 /// The endpoint of a kms-import-server running in this process (one per test binary).
 pub fn server_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(start_server)
+    // The tests run many imports per second; AWS's quotas would throttle them.
+    URL.get_or_init(|| start_server(&["--rate-limits", "off"]))
 }
 
-fn start_server() -> String {
+/// Starts another kms-import-server in this process, with `extra` flags; returns its URL.
+pub fn start_server(extra: &[&str]) -> String {
     // Ask the OS for a free port, then hand it to the server.
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = probe.local_addr().unwrap();
     drop(probe);
-    let args = <kms_import_server::args::Args as clap::Parser>::parse_from([
+    let listen = addr.to_string();
+    let mut argv = vec![
         "kms-import-server",
         "--listen",
-        &addr.to_string(),
+        &listen,
         "--pool-rsa-2048",
         "4",
         "--pool-rsa-3072",
         "1",
         "--pool-rsa-4096",
         "1",
-    ]);
+        "--log-level",
+        "warn",
+    ];
+    argv.extend_from_slice(extra);
+    let args = <kms_import_server::args::Args as clap::Parser>::parse_from(argv);
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
