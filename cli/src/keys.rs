@@ -109,7 +109,7 @@ enum DerKind {
     EncryptedPkcs8,
     /// PKCS#1 RSAPrivateKey: SEQUENCE { INTEGER version, INTEGER n, INTEGER e, .. }.
     Pkcs1Private,
-    /// SEC1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING, [0]?, [1]? }.
+    /// SEC1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING, `[0]`?, `[1]`? }.
     Sec1,
     Unknown,
 }
@@ -239,7 +239,8 @@ fn pem_blocks(text: &[u8]) -> Vec<PemBlock> {
             continue;
         };
         let end = format!("-----END {label}-----");
-        let mut body = Zeroizing::new(String::new());
+        // Sized once: a growing buffer would leave copies of a private key's text behind.
+        let mut body = Zeroizing::new(String::with_capacity(text.len()));
         let mut encrypted = false;
         let mut closed = false;
         for line in lines.by_ref() {
