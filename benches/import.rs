@@ -17,12 +17,14 @@ use std::time::Duration;
 
 use common::{SPECS, materials, now, private_key, public_key, record, rng, service};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use kms_import::import::{DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest};
-use kms_import::material::validate_material;
-use kms_import::pool::WrappingKeyPool;
-use kms_import::token::{SealingKey, SealingKeys, TokenClaims};
-use kms_import::wrap::{self, WrapPolicy};
+use kms_import::GetParametersForImportRequest;
+use kms_import::ImportService;
+use kms_import::WrapPolicy;
+use kms_import::WrappingKeyPool;
+use kms_import::provider;
+use kms_import::validate_material;
 use kms_import::{KeyMaterial, KeySpec, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{SealingKey, SealingKeys};
 
 /// The algorithm the end-to-end import uses for a material: OAEP-SHA-256 when the material fits
 /// in one RSA block under `spec`, else RSA_AES_KEY_WRAP_SHA_256.
@@ -32,7 +34,7 @@ fn algorithm_for(key_spec: KeySpec, spec: WrappingKeySpec) -> Option<WrappingAlg
         WrappingAlgorithm::RsaAesKeyWrapSha256,
     ]
     .into_iter()
-    .find(|&alg| wrap::is_compatible(key_spec, alg, spec, &WrapPolicy::new()))
+    .find(|&alg| kms_import::check_compatible(key_spec, alg, spec, &WrapPolicy::new()).is_ok())
 }
 
 fn rsa_private_op(c: &mut Criterion) {
@@ -40,7 +42,11 @@ fn rsa_private_op(c: &mut Criterion) {
 }
 
 fn import_key_material(c: &mut Criterion) {
-    import_key_material_group(c, "import_key_material", DEFAULT_ISSUED_KEY_CACHE_CAPACITY);
+    import_key_material_group(
+        c,
+        "import_key_material",
+        ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY,
+    );
 }
 
 fn import_key_material_uncached(c: &mut Criterion) {
@@ -62,7 +68,7 @@ fn import_key_material_group(c: &mut Criterion, name: &str, cache: usize) {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500));
     let materials = materials();
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         let service = service(provider, cache);
         for spec in SPECS {
             for m in materials
@@ -122,14 +128,14 @@ fn import_parts(c: &mut Criterion) {
     group
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2));
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         for spec in SPECS {
             let encoded = private_key(provider, spec)
                 .to_token_encoding()
                 .expect("encoding");
             group.bench_function(format!("load_token_key/{}/{spec}", provider.name()), |b| {
                 b.iter(|| {
-                    wrap::WrappingPrivateKey::from_token_encoding_with(
+                    kms_import::WrappingPrivateKey::from_token_encoding_with(
                         provider,
                         black_box(&encoded),
                     )
@@ -150,18 +156,15 @@ fn token(c: &mut Criterion) {
     let arn = record(KeySpec::SymmetricDefault).arn().to_string();
     for spec in SPECS {
         let mut r = rng(31);
-        let encoded = private_key(wrap::default_provider(), spec)
-            .to_token_encoding()
-            .expect("encoding");
-        let claims = TokenClaims::new(
-            arn.clone(),
+        let issued = kms_import_testkit::issue_token(
+            &keys,
+            &arn,
+            &private_key(provider::default_provider(), spec),
             WrappingAlgorithm::RsaesOaepSha256,
-            spec,
-            encoded,
             now(),
             &mut r,
-        )
-        .expect("claims");
+        );
+        let claims = keys.open(issued.as_bytes(), &arn, now()).expect("open");
         let sealed = keys.seal(&claims, &mut r).expect("seal");
         group.bench_function(format!("seal/{spec}"), |b| {
             b.iter(|| keys.seal(black_box(&claims), &mut r).expect("seal"))
@@ -196,8 +199,8 @@ fn get_parameters_warm_pool(c: &mut Criterion) {
     group
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2));
-    for provider in wrap::available_providers() {
-        let service = service(provider, DEFAULT_ISSUED_KEY_CACHE_CAPACITY);
+    for provider in provider::available_providers() {
+        let service = service(provider, ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY);
         for spec in SPECS {
             let key = private_key(provider, spec);
             let fresh = record(KeySpec::SymmetricDefault);

@@ -12,9 +12,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{SPECS, rng};
-use kms_import::import::{DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::wrap::{self, WrappingPrivateKey};
+use kms_import::GetParametersForImportRequest;
+use kms_import::ImportService;
+use kms_import::WrappingKeyPool;
+use kms_import::WrappingPrivateKey;
+use kms_import::provider;
 use kms_import::{KeySpec, WrappingAlgorithm};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -52,8 +54,8 @@ fn main() {
     let wanted = |id: &str| filter.as_deref().is_none_or(|f| id.contains(f));
     let now = common::now();
 
-    for provider in wrap::available_providers() {
-        let service = common::service(provider, DEFAULT_ISSUED_KEY_CACHE_CAPACITY);
+    for provider in provider::available_providers() {
+        let service = common::service(provider, ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY);
         for spec in SPECS
             .into_iter()
             .filter(|s| sizes.contains(&common::bits(*s)))

@@ -33,10 +33,15 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use common::{SPECS, now, public_key, record, rng, service};
-use kms_import::import::{DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest};
-use kms_import::record::KeyRecord;
-use kms_import::wrap::{self, RsaPadding, WrapPolicy, WrappingProvider};
+use kms_import::GetParametersForImportRequest;
+use kms_import::ImportService;
+use kms_import::KeyRecord;
+use kms_import::provider;
 use kms_import::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{
+    WrapPolicy,
+    provider::{RsaPadding, WrappingProvider},
+};
 use rand_chacha::ChaCha20Rng;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -249,9 +254,9 @@ fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let wanted = |id: &str| filter.as_deref().is_none_or(|f| id.contains(f));
 
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         for (setting, cache) in [
-            ("cached", DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
+            ("cached", ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
             ("uncached", 0),
         ] {
             for spec in SPECS {

@@ -12,16 +12,17 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kms_import::import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
-use kms_import::names::ImportType;
+use kms_import::CheckedMaterial;
+use kms_import::ImportType;
+use kms_import::MaterialImport;
 use kms_import::rand_core::SeedableRng;
-use kms_import::record::MaterialImport;
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Expiration, KeyContext, KeyId, KeyMaterial, KeyRecord,
     KeySpec, Origin, StorageKey, StorageKeys, WrappingAlgorithm, WrappingKeySpec,
 };
+use kms_import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use time::OffsetDateTime;
 
@@ -49,7 +50,7 @@ fn create() -> KeyRecord {
 fn import(record: &mut KeyRecord, byte: u8, import_type: Option<ImportType>) {
     record
         .import_material(
-            KeyMaterial::new(vec![byte; 32]),
+            CheckedMaterial::check(record.key_spec(), KeyMaterial::new(vec![byte; 32])).unwrap(),
             MaterialImport {
                 expiration: Expiration::DoesNotExpire,
                 import_type,

@@ -13,7 +13,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use kms_import::WrappingAlgorithm;
-use kms_import::wrap::{self, WrapPolicy, WrappingPrivateKey};
+use kms_import::provider;
+use kms_import::{WrapPolicy, WrappingPrivateKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -27,7 +28,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         for bits in [2048, 3072, 4096] {
             let Ok(pk8) = std::fs::read(dir.join(format!("rsa_{bits}.pk8.der"))) else {
                 continue;
@@ -48,12 +49,8 @@ fn main() {
                 for (ct, pt) in &cases {
                     let t = Instant::now();
                     let out = key
-                        .unwrap(
-                            WrappingAlgorithm::RsaesOaepSha256,
-                            ct,
-                            &WrapPolicy::new(),
-                            &mut rng,
-                        )
+                        .for_algorithm(WrappingAlgorithm::RsaesOaepSha256)
+                        .unwrap(ct, &WrapPolicy::new(), &mut rng)
                         .expect("unwrap");
                     times.push(t.elapsed().as_secs_f64() * 1e6);
                     assert_eq!(&out[..], &pt[..], "plaintext mismatch");

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use common::{ALGORITHMS, SPECS, materials, private_key, public_key, rng};
 use criterion::{Criterion, criterion_group, criterion_main};
-use kms_import::wrap::{self, WrapPolicy, is_compatible};
+use kms_import::provider;
+use kms_import::{WrapPolicy, check_compatible};
 
 const LEGACY: WrapPolicy = WrapPolicy::new().allow_legacy_rsaes_pkcs1_v1_5_insecure();
 
@@ -28,18 +29,16 @@ fn unwrap_and_wrap(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
     let mut cases = Vec::new();
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         for spec in SPECS {
             let sk = private_key(provider, spec);
             let pk = public_key(provider, spec);
             for alg in ALGORITHMS {
-                if let Some(padding) = wrap::compat::rsa_padding(alg) {
-                    if !provider.supports_padding(padding) {
-                        continue;
-                    }
+                if provider::check_provider_supports(provider, alg).is_err() {
+                    continue;
                 }
                 for m in &materials {
-                    if !is_compatible(m.key_spec, alg, spec, &LEGACY) {
+                    if check_compatible(m.key_spec, alg, spec, &LEGACY).is_err() {
                         continue;
                     }
                     let mut r = rng(2);
@@ -47,7 +46,8 @@ fn unwrap_and_wrap(c: &mut Criterion) {
                     let id = format!("{}/{alg}/{spec}/{}", provider.name(), m.name);
                     unwrap.bench_function(&id, |b| {
                         b.iter(|| {
-                            sk.unwrap(alg, black_box(&ct), &LEGACY, &mut r)
+                            sk.for_algorithm(alg)
+                                .unwrap(black_box(&ct), &LEGACY, &mut r)
                                 .expect("unwrap")
                         })
                     });
@@ -83,13 +83,15 @@ fn kwp(c: &mut Criterion) {
     let kek = [0x42u8; 32];
     for len in [32usize, 64, 2400] {
         let plaintext = vec![0x5au8; len];
-        let provider = wrap::default_provider();
-        let wrapped = wrap::aes_kwp_wrap(provider, &kek, &plaintext).expect("wrap");
+        let provider = provider::default_provider();
+        let wrapped = provider::aes_kwp_wrap(provider, &kek, &plaintext).expect("wrap");
         group.bench_function(format!("aes-kw/wrap/{len}"), |b| {
-            b.iter(|| wrap::aes_kwp_wrap(provider, &kek, black_box(&plaintext)).expect("wrap"))
+            b.iter(|| provider::aes_kwp_wrap(provider, &kek, black_box(&plaintext)).expect("wrap"))
         });
         group.bench_function(format!("aes-kw/unwrap/{len}"), |b| {
-            b.iter(|| wrap::aes_kwp_unwrap(provider, &kek, black_box(&wrapped)).expect("unwrap"))
+            b.iter(|| {
+                provider::aes_kwp_unwrap(provider, &kek, black_box(&wrapped)).expect("unwrap")
+            })
         });
         #[cfg(feature = "aws-lc")]
         {

@@ -19,20 +19,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use getrandom::SysRng;
-use kms_import::import::{
+use kms_import::WrappingKeyPool;
+use kms_import::{CreateKeyParams, KeyRecord};
+use kms_import::{
     DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
     ImportService, usable_material,
 };
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::names::MessageType;
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{
-    WrapPolicy, WrappingPrivateKey, WrappingProvider, WrappingPublicKey, check_provider_supports,
-    valid_pairs,
-};
 use kms_import::{Error, KeySpec, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{
+    WrapPolicy, WrappingPrivateKey, WrappingPublicKey, provider::WrappingProvider,
+    provider::check_provider_supports, valid_pairs,
+};
 use kms_import_testkit::material::generate_material;
 use rand_core::{Rng, UnwrapErr};
 use time::{Duration, OffsetDateTime};
@@ -47,9 +46,9 @@ struct Options {
 /// The wrapping provider: AWS-LC when built with `--features aws-lc`, else the pure-Rust default.
 fn provider() -> &'static dyn WrappingProvider {
     #[cfg(feature = "aws-lc")]
-    return kms_import::wrap::aws_lc_provider();
+    return kms_import::provider::aws_lc_provider();
     #[cfg(not(feature = "aws-lc"))]
-    kms_import::wrap::default_provider()
+    kms_import::provider::default_provider()
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -293,25 +292,64 @@ fn run_combination(
     ))
 }
 
-/// Proves that the imported material is the material in use.
+/// Proves that the imported material is the material in use: the embedder's own cryptography
+/// runs on the key kms-import hands out.
 fn use_key(record: &KeyRecord, now: OffsetDateTime, rng: &mut OsRng) -> Result<(), Error> {
     let key = usable_material(record, now)?;
     let message = b"imported key material in use";
     let spec = record.key_spec();
-    let ok = if let Some(mac_algorithm) = key.mac_algorithm() {
-        let mac = key.mac(mac_algorithm, message)?;
-        key.verify_mac(mac_algorithm, message, &mac)?
-            && !key.verify_mac(mac_algorithm, b"another message", &mac)?
+    let ok = if let Some(hmac_key) = key.hmac_key() {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mac = |m: &[u8]| -> Result<Vec<u8>, Error> {
+            let mut state =
+                Hmac::<sha2::Sha256>::new_from_slice(hmac_key).map_err(|_| Error::Internal)?;
+            state.update(m);
+            Ok(state.finalize().into_bytes().to_vec())
+        };
+        mac(message)? != mac(b"another message")?
     } else if spec.is_symmetric() {
         let secret = key.symmetric_key()?;
         symmetric_round_trip(secret.expose_secret(), message, rng)?
     } else {
-        let algorithm = *key.signing_algorithms().first().ok_or(Error::Internal)?;
-        let signature = key.sign(algorithm, MessageType::Raw, message, rng)?;
-        key.verify(algorithm, MessageType::Raw, message, &signature)?
-            && !key.verify(algorithm, MessageType::Raw, b"another message", &signature)?
+        // The private key handed out is the one whose public key GetPublicKey would show.
+        let spki = key.public_key_spki_der().ok_or(Error::Internal)?;
+        derived_spki(spec, &key)? == spki
     };
     if ok { Ok(()) } else { Err(Error::Internal) }
+}
+
+/// The SPKI of the RSA or ECC private key that `key` hands out.
+fn derived_spki(spec: KeySpec, key: &kms_import::ValidatedMaterial) -> Result<Vec<u8>, Error> {
+    use pkcs8::{DecodePrivateKey, EncodePublicKey};
+    let internal = |_| Error::Internal;
+    let der = if spec.is_rsa() {
+        let pkcs8 = key.rsa_private_key_der().ok_or(Error::Internal)?;
+        rsa::RsaPrivateKey::from_pkcs8_der(&pkcs8)
+            .map_err(|_| Error::Internal)?
+            .to_public_key()
+            .to_public_key_der()
+    } else {
+        let scalar = key.ecc_private_scalar().ok_or(Error::Internal)?;
+        match spec {
+            KeySpec::EccNistP256 => p256::SecretKey::from_slice(&scalar)
+                .map_err(|_| Error::Internal)?
+                .public_key()
+                .to_public_key_der(),
+            KeySpec::EccNistP384 => p384::SecretKey::from_slice(&scalar)
+                .map_err(|_| Error::Internal)?
+                .public_key()
+                .to_public_key_der(),
+            KeySpec::EccNistP521 => p521::SecretKey::from_slice(&scalar)
+                .map_err(|_| Error::Internal)?
+                .public_key()
+                .to_public_key_der(),
+            _ => k256::SecretKey::from_slice(&scalar)
+                .map_err(|_| Error::Internal)?
+                .public_key()
+                .to_public_key_der(),
+        }
+    };
+    der.map(|d| d.into_vec()).map_err(internal)
 }
 
 fn symmetric_round_trip(key: &[u8; 32], message: &[u8], rng: &mut OsRng) -> Result<bool, Error> {

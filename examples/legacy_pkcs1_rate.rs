@@ -10,7 +10,7 @@
 //! Prints the count, the rate and a 95 % confidence interval (Wilson score).
 
 use kms_import::WrappingAlgorithm;
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey};
+use kms_import::{WrapPolicy, WrappingPrivateKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
@@ -34,7 +34,10 @@ fn main() {
         rng.fill_bytes(&mut blob);
         // Below the modulus (top byte at least 0x80), so every blob is a valid RSA input.
         blob[0] &= 0x7f;
-        match key.unwrap(WrappingAlgorithm::RsaesPkcs1V15, &blob, &policy, &mut rng) {
+        match key
+            .for_algorithm(WrappingAlgorithm::RsaesPkcs1V15)
+            .unwrap(&blob, &policy, &mut rng)
+        {
             Ok(m) if m.len() == 32 => thirty_two += 1,
             Ok(_) => {}
             Err(_) => errors += 1,

@@ -21,13 +21,12 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use kms_import::token::{SealingKey, SealingKeys, TokenClaims};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey};
-use kms_import::{WrappingAlgorithm, WrappingKeySpec};
+use kms_import::WrappingAlgorithm;
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 /// Per-class timings in nanoseconds.
 #[derive(Default)]
@@ -179,7 +178,11 @@ fn manger(rsa_samples: usize, rng: &mut ChaCha20Rng, key: &WrappingPrivateKey, p
             rsa_samples,
             rng,
             [&zero, &nonzero],
-            |ct, rng| key.unwrap(algorithm, ct, &policy, rng).is_ok(),
+            |ct, rng| {
+                key.for_algorithm(algorithm)
+                    .unwrap(ct, &policy, rng)
+                    .is_ok()
+            },
         );
     }
 }
@@ -224,7 +227,11 @@ fn main() {
             rsa_samples,
             &mut rng,
             [&valid, &invalid],
-            |ct, rng| key.unwrap(algorithm, ct, &legacy, rng).is_ok(),
+            |ct, rng| {
+                key.for_algorithm(algorithm)
+                    .unwrap(ct, &legacy, rng)
+                    .is_ok()
+            },
         );
     }
 
@@ -257,7 +264,11 @@ fn main() {
             rsa_samples,
             &mut rng,
             [&bad_kwp, &bad_rsa],
-            |ct, rng| key.unwrap(algorithm, ct, &legacy, rng).is_ok(),
+            |ct, rng| {
+                key.for_algorithm(algorithm)
+                    .unwrap(ct, &legacy, rng)
+                    .is_ok()
+            },
         );
     }
 
@@ -270,19 +281,18 @@ fn main() {
     .expect("sealing keys");
     let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
-    let pkcs8 = fixture(4096).to_pkcs8_der().expect("pkcs8");
+    let wrapping = fixture(4096);
     let tokens: Vec<Vec<u8>> = (0..pool)
         .map(|_| {
-            let claims = TokenClaims::new(
+            kms_import_testkit::issue_token(
+                &sealing,
                 arn,
+                &wrapping,
                 WrappingAlgorithm::RsaAesKeyWrapSha256,
-                WrappingKeySpec::Rsa4096,
-                Zeroizing::new(pkcs8.to_vec()),
                 now,
                 &mut rng,
             )
-            .expect("claims");
-            sealing.seal(&claims, &mut rng).expect("seal").into_bytes()
+            .into_bytes()
         })
         .collect();
     let tampered: Vec<Vec<u8>> = tokens

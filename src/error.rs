@@ -10,14 +10,14 @@
 use std::fmt;
 
 /// The message of every [`Error::InvalidCiphertext`]: one text for all causes.
-pub const INVALID_CIPHERTEXT_MESSAGE: &str = "The encrypted key material could not be decrypted with the import token's wrapping key and algorithm.";
+pub(crate) const INVALID_CIPHERTEXT_MESSAGE: &str = "The encrypted key material could not be decrypted with the import token's wrapping key and algorithm.";
 /// The message of every [`Error::InvalidImportToken`]: one text for all causes.
-pub const INVALID_IMPORT_TOKEN_MESSAGE: &str = "The import token is invalid.";
+pub(crate) const INVALID_IMPORT_TOKEN_MESSAGE: &str = "The import token is invalid.";
 /// The message of every [`Error::ExpiredImportToken`].
-pub const EXPIRED_IMPORT_TOKEN_MESSAGE: &str =
+pub(crate) const EXPIRED_IMPORT_TOKEN_MESSAGE: &str =
     "The import token has expired. Call GetParametersForImport for a new one.";
 /// The message of [`Error::Internal`].
-pub const INTERNAL_MESSAGE: &str = "An internal error occurred. Retry the request.";
+pub(crate) const INTERNAL_MESSAGE: &str = "An internal error occurred. Retry the request.";
 
 /// An AWS KMS error, as the import operations and the example server return it.
 ///

@@ -10,20 +10,20 @@ use crate::error::Error;
 use crate::names::ExpirationModel;
 
 /// How far ahead of the request time `ValidTo` may lie.
-pub const MAX_VALIDITY: Duration = Duration::days(365);
+pub(crate) const MAX_VALIDITY: Duration = Duration::days(365);
 
 /// The message AWS returns when `ValidTo` is missing under `KEY_MATERIAL_EXPIRES` (including
 /// when both members are omitted, since the model then defaults to expiring).
-pub const VALID_TO_REQUIRED_MESSAGE: &str =
+pub(crate) const VALID_TO_REQUIRED_MESSAGE: &str =
     "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES";
 /// The message for a `ValidTo` sent with `KEY_MATERIAL_DOES_NOT_EXPIRE`.
-pub const VALID_TO_FORBIDDEN_MESSAGE: &str =
+pub(crate) const VALID_TO_FORBIDDEN_MESSAGE: &str =
     "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE";
 /// The message for a `ValidTo` at or before the request time.
-pub const VALID_TO_NOT_FUTURE_MESSAGE: &str =
+pub(crate) const VALID_TO_NOT_FUTURE_MESSAGE: &str =
     "The validTo date must be later than the current time";
 /// The message for a `ValidTo` more than 365 days after the request time.
-pub const VALID_TO_TOO_LATE_MESSAGE: &str =
+pub(crate) const VALID_TO_TOO_LATE_MESSAGE: &str =
     "The validTo date must be no more than 365 days after the current time";
 
 /// The expiration of one imported key material.
@@ -49,11 +49,13 @@ impl Expiration {
     ///
     /// - An omitted model means `KEY_MATERIAL_EXPIRES`.
     /// - Under `KEY_MATERIAL_EXPIRES`, a missing `ValidTo` is a `ValidationException` with
-    ///   [`VALID_TO_REQUIRED_MESSAGE`] (AWS's text).
+    ///   AWS's text: `A validTo date must be set if the ExpirationModel is
+    ///   KEY_MATERIAL_EXPIRES`.
     /// - Under `KEY_MATERIAL_DOES_NOT_EXPIRE`, a `ValidTo` is a `ValidationException`
-    ///   ([`VALID_TO_FORBIDDEN_MESSAGE`]).
-    /// - `ValidTo` must be strictly after `now` ([`VALID_TO_NOT_FUTURE_MESSAGE`]) and no later
-    ///   than `now` + 365 days, that instant included ([`VALID_TO_TOO_LATE_MESSAGE`]). Both are
+    ///   (`A validTo date must not be set if the ExpirationModel is
+    ///   KEY_MATERIAL_DOES_NOT_EXPIRE`).
+    /// - `ValidTo` must be strictly after `now` and no later than `now` + 365 days, that instant
+    ///   included. Both are
     ///   `ValidationException`; AWS's exact error here is not documented.
     ///
     /// The returned `valid_to` is converted to UTC; the instant is unchanged.

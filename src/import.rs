@@ -30,8 +30,8 @@ use crate::error::Error;
 use crate::expiration::Expiration;
 use crate::key_id::{KeyArn, KeyContext, KeyId};
 use crate::material::{
-    CommitmentKeys, KeyMaterial, KeyMaterialId, ValidatedMaterial, check_material_description,
-    validate_material,
+    CheckedMaterial, CommitmentKeys, KeyMaterial, KeyMaterialId, ValidatedMaterial,
+    check_material_description, validate_material,
 };
 use crate::names::{
     ExpirationModel, ImportType, IncludeKeyMaterial, WrappingAlgorithm, WrappingKeySpec,
@@ -46,20 +46,21 @@ use crate::state::{DisabledImportPolicy, KeyOperation, TransitionInput, outcome}
 use crate::store::Applied;
 use crate::token::{ImportToken, MAX_TOKEN_LEN, SealingKeys, TokenClaims};
 use crate::wrap::{
-    WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible, check_provider_supports,
+    UnwrappingKey, WrapPolicy, WrappingPrivateKey, WrappingProvider, check_compatible,
+    check_provider_supports,
 };
 
 use issued_keys::IssuedKeyCache;
 pub use issued_keys::IssuedKeyCacheStats;
 
 /// AWS's limit on `EncryptedKeyMaterial`, in bytes.
-pub const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
+pub(crate) const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
 
 /// The service-wide settings of the import operations: where keys live (partition, Region,
 /// account), the import-token sealing keys, the wrapping backend and the policies.
 ///
 /// The service also keeps, in memory, the wrapping keys of the tokens it issued (at most
-/// [`DEFAULT_ISSUED_KEY_CACHE_CAPACITY`] by default; see
+/// [`ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY`] by default; see
 /// [`with_issued_key_cache`](Self::with_issued_key_cache)). ImportKeyMaterial on the instance
 /// that issued a token then skips loading the key from the token. This is only a shortcut:
 /// tokens stay self-contained, so any instance with the same sealing keys still opens any
@@ -74,10 +75,10 @@ pub struct ImportService {
     issued_keys: IssuedKeyCache,
 }
 
-/// How many issued wrapping keys an [`ImportService`] keeps unless told otherwise.
-pub const DEFAULT_ISSUED_KEY_CACHE_CAPACITY: usize = IssuedKeyCache::DEFAULT_CAPACITY;
-
 impl ImportService {
+    /// How many issued wrapping keys a service keeps unless told otherwise.
+    pub const DEFAULT_ISSUED_KEY_CACHE_CAPACITY: usize = IssuedKeyCache::DEFAULT_CAPACITY;
+
     /// Settings with the default wrapping backend ([`crate::wrap::default_provider`]), the
     /// default wrap policy (RSAES_PKCS1_V1_5 refused) and imports into Disabled keys leaving
     /// them Disabled.
@@ -89,7 +90,7 @@ impl ImportService {
             wrap_policy: WrapPolicy::default(),
             disabled_import_policy: DisabledImportPolicy::default(),
             commitment_keys: None,
-            issued_keys: IssuedKeyCache::new(DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
+            issued_keys: IssuedKeyCache::new(Self::DEFAULT_ISSUED_KEY_CACHE_CAPACITY),
         }
     }
 
@@ -102,7 +103,7 @@ impl ImportService {
     }
 
     /// Keeps the wrapping keys of at most `capacity` issued, unexpired and not yet used tokens
-    /// in memory (default [`DEFAULT_ISSUED_KEY_CACHE_CAPACITY`]); 0 turns the cache off. When
+    /// in memory (default [`ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY`]); 0 turns the cache off. When
     /// the cache is full, the entry whose token expires first goes. Each entry is a shared
     /// handle to a key the pool already produced, a few kilobytes at RSA_4096. Replaces (and
     /// so empties) the current cache.
@@ -367,15 +368,10 @@ impl ImportService {
             )
             .map_err(|_| Error::InvalidImportToken)?,
         };
-        if wrapping_key.spec() != claims.wrapping_key_spec() {
-            return Err(Error::InvalidImportToken);
-        }
-        let mut plaintext = wrapping_key.unwrap(
-            claims.wrapping_algorithm(),
-            &request.encrypted_key_material,
-            &self.wrap_policy,
-            rng,
-        )?;
+        // Bound to the token's algorithm and spec: nothing else can be unwrapped with it.
+        let unwrapping_key = UnwrappingKey::for_token(wrapping_key, &claims)?;
+        let mut plaintext =
+            unwrapping_key.unwrap(&request.encrypted_key_material, &self.wrap_policy, rng)?;
         // Moves the buffer into the zeroizing material: no second copy of the secret.
         let material = KeyMaterial::new(std::mem::take(&mut *plaintext));
 
@@ -388,6 +384,7 @@ impl ImportService {
             &validated,
             record.materials().iter().map(|m| m.commitment_version()),
         )?;
+        let material = CheckedMaterial::from_validated(&validated, material);
         drop(validated);
         let legacy_wrapping = claims.wrapping_algorithm() == WrappingAlgorithm::RsaesPkcs1V15;
         let mut next = record.clone();

@@ -1,6 +1,6 @@
-//! KMS key identifiers: key ids, key ARNs, alias names and alias ARNs, and the rules by which a
-//! service resolves the `KeyId` member of a request against its own partition, Region and
-//! account.
+//! KMS key identifiers: key ids and key ARNs, and the rules by which a service resolves the
+//! `KeyId` member of an import request against its own partition, Region and account. Alias
+//! forms are recognised only to be refused with AWS's answers.
 //!
 //! Parsing is strict and canonical: every type's `Display` gives back the string it was parsed
 //! from. Resolution ([`KeyContext::resolve_for_import`], [`KeyContext::resolve_any`]) turns
@@ -14,12 +14,11 @@ use rand_core::CryptoRng;
 use crate::error::{Error, truncate_for_message};
 
 /// Longest `KeyId` member AWS accepts, in characters.
-pub const MAX_KEY_ID_MEMBER_LEN: usize = 2048;
+pub(crate) const MAX_KEY_ID_MEMBER_LEN: usize = 2048;
 /// Longest alias name AWS accepts, `alias/` prefix included, in characters.
-pub const MAX_ALIAS_NAME_LEN: usize = 256;
+pub(crate) const MAX_ALIAS_NAME_LEN: usize = 256;
 
 const ALIAS_PREFIX: &str = "alias/";
-const RESERVED_ALIAS_PREFIX: &str = "alias/aws/";
 const MRK_PREFIX: &str = "mrk-";
 
 /// A KMS key id: a UUID in lowercase 8-4-4-4-12 form, or a multi-Region key id (`mrk-` and 32
@@ -279,38 +278,12 @@ validated_name!(Partition, "AWS partition");
 validated_name!(Region, "AWS Region name");
 validated_name!(AccountId, "AWS account id");
 
-/// An alias name: `alias/` followed by 1 to 250 characters of `[a-zA-Z0-9:/_-]`.
-///
-/// Names under `alias/aws/` belong to AWS managed keys: they parse (DescribeKey accepts them)
-/// but [`AliasName::for_new_alias`] refuses them.
+/// An alias name: `alias/` followed by 1 to 250 characters of `[a-zA-Z0-9:/_-]`. Recognised
+/// only so that the import operations refuse it with AWS's answer.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AliasName(String);
+pub(crate) struct AliasName(String);
 
 impl AliasName {
-    /// The full name, `alias/` prefix included.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the name is reserved for AWS managed keys (`alias/aws/…`).
-    pub fn is_reserved(&self) -> bool {
-        self.0.starts_with(RESERVED_ALIAS_PREFIX)
-    }
-
-    /// Parses a name a customer may create (CreateAlias, UpdateAlias): like `FromStr`, and
-    /// additionally `InvalidAliasNameException` for a name under `alias/aws/`.
-    pub fn for_new_alias(s: &str) -> Result<AliasName, Error> {
-        let name: AliasName = s.parse()?;
-        if name.is_reserved() {
-            return Err(Error::InvalidAliasName(format!(
-                "Alias names that begin with '{RESERVED_ALIAS_PREFIX}' are reserved for AWS \
-                 managed keys: {}",
-                name.0
-            )));
-        }
-        Ok(name)
-    }
-
     fn parse_canonical(s: &str) -> Option<AliasName> {
         let rest = s.strip_prefix(ALIAS_PREFIX)?;
         let ok = !rest.is_empty()
@@ -331,35 +304,6 @@ impl fmt::Display for AliasName {
 impl fmt::Debug for AliasName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AliasName({})", self.0)
-    }
-}
-
-impl FromStr for AliasName {
-    type Err = Error;
-
-    /// Errors, as for the `aliasName` member of CreateAlias: a length outside 1..=256 or a
-    /// character outside the pattern is a `ValidationException`; a name without the `alias/`
-    /// prefix (or with nothing after it) is an `InvalidAliasNameException`.
-    fn from_str(s: &str) -> Result<AliasName, Error> {
-        let len = s.chars().count();
-        if len == 0 || len > MAX_ALIAS_NAME_LEN {
-            return Err(Error::invalid_length("aliasName", 1, MAX_ALIAS_NAME_LEN));
-        }
-        if !s
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b':' | b'/' | b'_' | b'-'))
-        {
-            return Err(Error::Validation(format!(
-                "1 validation error detected: Value '{}' at 'aliasName' failed to satisfy \
-                 constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
-                truncate_for_message(s)
-            )));
-        }
-        AliasName::parse_canonical(s).ok_or_else(|| {
-            Error::InvalidAliasName(format!(
-                "Alias name must begin with '{ALIAS_PREFIX}' followed by at least one character: {s}"
-            ))
-        })
     }
 }
 
@@ -431,31 +375,9 @@ impl FromStr for KeyArn {
 
 /// `arn:<partition>:kms:<region>:<account>:alias/<name>`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AliasArn {
+pub(crate) struct AliasArn {
     scope: ArnScope,
     alias: AliasName,
-}
-
-impl AliasArn {
-    /// The partition.
-    pub fn partition(&self) -> &Partition {
-        &self.scope.partition
-    }
-
-    /// The Region.
-    pub fn region(&self) -> &Region {
-        &self.scope.region
-    }
-
-    /// The owning account.
-    pub fn account(&self) -> &AccountId {
-        &self.scope.account
-    }
-
-    /// The alias name (`alias/…`).
-    pub fn alias_name(&self) -> &AliasName {
-        &self.alias
-    }
 }
 
 impl fmt::Display for AliasArn {
@@ -475,21 +397,9 @@ impl fmt::Debug for AliasArn {
     }
 }
 
-impl FromStr for AliasArn {
-    type Err = Error;
-
-    /// Anything but a well-formed alias ARN is an `InvalidArnException`.
-    fn from_str(s: &str) -> Result<AliasArn, Error> {
-        match parse_arn(s)? {
-            KeyIdentifier::AliasArn(arn) => Ok(arn),
-            _ => Err(invalid_arn(s)),
-        }
-    }
-}
-
 /// Any of the four forms a `KeyId` request member may take.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum KeyIdentifier {
+pub(crate) enum KeyIdentifier {
     /// A bare key id.
     KeyId(KeyId),
     /// A key ARN.
@@ -509,7 +419,7 @@ impl KeyIdentifier {
     ///   `InvalidArnException` `Invalid arn <input>`;
     /// - anything else that is neither a key id nor an alias name: `NotFoundException`
     ///   `Invalid keyId '<input>'` (this includes a malformed `alias/…` name).
-    pub fn parse(input: &str) -> Result<KeyIdentifier, Error> {
+    pub(crate) fn parse(input: &str) -> Result<KeyIdentifier, Error> {
         check_key_id_member_len(input)?;
         if input.starts_with("arn:") {
             return parse_arn(input);
@@ -531,15 +441,6 @@ impl fmt::Display for KeyIdentifier {
             KeyIdentifier::AliasName(v) => v.fmt(f),
             KeyIdentifier::AliasArn(v) => v.fmt(f),
         }
-    }
-}
-
-impl FromStr for KeyIdentifier {
-    type Err = Error;
-
-    /// Same as [`KeyIdentifier::parse`].
-    fn from_str(s: &str) -> Result<KeyIdentifier, Error> {
-        KeyIdentifier::parse(s)
     }
 }
 
@@ -585,17 +486,6 @@ fn parse_arn(input: &str) -> Result<KeyIdentifier, Error> {
     Ok(KeyIdentifier::AliasArn(AliasArn { scope, alias }))
 }
 
-/// What [`KeyContext::resolve_any`] found: a key id to load, or an alias for the caller to look
-/// up in its own alias table.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ResolvedKeyRef {
-    /// A key id of this context's account and Region.
-    Key(KeyId),
-    /// An alias of this context's account and Region. When the caller has no such alias, it
-    /// answers [`KeyContext::alias_not_found`].
-    Alias(AliasName),
-}
-
 /// The partition, Region and account a service instance answers for: the context in which
 /// request identifiers are resolved and ARNs are built.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -639,23 +529,10 @@ impl KeyContext {
         }
     }
 
-    /// The ARN of alias `alias` in this context.
-    pub fn alias_arn_for(&self, alias: &AliasName) -> AliasArn {
-        AliasArn {
-            scope: self.scope.clone(),
-            alias: alias.clone(),
-        }
-    }
-
     /// `NotFoundException` `Key '<arn>' does not exist`, for a well-formed id with no key
     /// behind it. AWS names the key by its full ARN even when the request sent a bare id.
     pub fn key_not_found(&self, key_id: &KeyId) -> Error {
         Error::NotFound(format!("Key '{}' does not exist", self.arn_for(key_id)))
-    }
-
-    /// `NotFoundException` `Alias <alias-arn> is not found.`, for an alias with no entry.
-    pub fn alias_not_found(&self, alias: &AliasName) -> Error {
-        Error::NotFound(format!("Alias {} is not found.", self.alias_arn_for(alias)))
     }
 
     fn owns(&self, scope: &ArnScope) -> bool {
@@ -666,7 +543,11 @@ impl KeyContext {
     /// three import operations, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
     /// RotateKeyOnDemand and ListKeyRotations.
     ///
-    /// Errors, beyond those of [`KeyIdentifier::parse`]:
+    /// Errors:
+    /// - empty or longer than 2048 characters: `ValidationException` in AWS's length wording;
+    /// - starts with `arn:` but is not a well-formed KMS key ARN: `InvalidArnException`
+    ///   `Invalid arn <input>`;
+    /// - anything else that is not a key id: `NotFoundException` `Invalid keyId '<input>'`;
     /// - an alias name: `NotFoundException` `Invalid keyId '<input>'`;
     /// - an alias ARN: `InvalidArnException` `Invalid arn <input>`;
     /// - a key ARN of another partition, Region or account: `NotFoundException`
@@ -681,29 +562,6 @@ impl KeyContext {
             KeyIdentifier::KeyArn(arn) => Err(foreign_key(&arn)),
             KeyIdentifier::AliasName(_) => Err(invalid_key_id(input)),
             KeyIdentifier::AliasArn(_) => Err(invalid_arn(input)),
-        }
-    }
-
-    /// Resolves the `KeyId` member of an operation that also accepts aliases (DescribeKey,
-    /// Encrypt, Decrypt, Sign, GenerateMac, GetPublicKey, …).
-    ///
-    /// Errors, beyond those of [`KeyIdentifier::parse`]: a key or alias ARN of another
-    /// partition, Region or account is `NotFoundException` (`Key '<arn>' does not exist` or
-    /// `Alias <arn> is not found.`): this crate keeps no cross-account keys.
-    pub fn resolve_any(&self, input: &str) -> Result<ResolvedKeyRef, Error> {
-        match KeyIdentifier::parse(input)? {
-            KeyIdentifier::KeyId(id) => Ok(ResolvedKeyRef::Key(id)),
-            KeyIdentifier::KeyArn(arn) if self.owns(&arn.scope) => {
-                Ok(ResolvedKeyRef::Key(arn.key_id))
-            }
-            KeyIdentifier::KeyArn(arn) => Err(foreign_key(&arn)),
-            KeyIdentifier::AliasName(alias) => Ok(ResolvedKeyRef::Alias(alias)),
-            KeyIdentifier::AliasArn(arn) if self.owns(&arn.scope) => {
-                Ok(ResolvedKeyRef::Alias(arn.alias))
-            }
-            KeyIdentifier::AliasArn(arn) => {
-                Err(Error::NotFound(format!("Alias {arn} is not found.")))
-            }
         }
     }
 }
@@ -731,9 +589,7 @@ macro_rules! serde_via_str {
 }
 
 #[cfg(feature = "serde")]
-serde_via_str!(
-    KeyId, KeyArn, AliasName, AliasArn, Partition, Region, AccountId
-);
+serde_via_str!(KeyId, KeyArn, Partition, Region, AccountId);
 
 #[cfg(test)]
 mod tests {

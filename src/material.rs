@@ -20,7 +20,6 @@ mod rsa_key;
 mod validated;
 
 pub use commitment::{CommitmentKey, CommitmentKeys, MaterialCommitment};
-pub use description::MAX_MATERIAL_DESCRIPTION_LEN;
 pub(crate) use description::check_material_description;
 pub use validated::{SymmetricKey, ValidatedMaterial, validate_material};
 
@@ -64,6 +63,58 @@ impl KeyMaterial {
 impl fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("KeyMaterial(<redacted>)")
+    }
+}
+
+/// Key material that passed [`validate_material`] for one key spec: the only form in which a
+/// [`KeyRecord`](crate::KeyRecord) accepts material.
+///
+/// ImportKeyMaterial makes one from the bytes it unwrapped; an embedder that loads material by
+/// other means makes one with [`CheckedMaterial::check`]. Zeroized on drop, redacted in `Debug`.
+#[derive(Clone)]
+pub struct CheckedMaterial {
+    spec: crate::names::KeySpec,
+    material: KeyMaterial,
+}
+
+impl CheckedMaterial {
+    /// Checks `material` for `spec` as [`validate_material`] does (with its errors) and keeps it
+    /// with the spec it was checked for.
+    pub fn check(spec: crate::names::KeySpec, material: KeyMaterial) -> Result<Self, Error> {
+        validate_material(spec, &material)?;
+        Ok(CheckedMaterial { spec, material })
+    }
+
+    /// `material`, which `validated` proves valid: what [`validate_material`] returned for it.
+    pub(crate) fn from_validated(validated: &ValidatedMaterial, material: KeyMaterial) -> Self {
+        CheckedMaterial {
+            spec: validated.key_spec(),
+            material,
+        }
+    }
+
+    /// The key spec the material was checked for.
+    pub fn key_spec(&self) -> crate::names::KeySpec {
+        self.spec
+    }
+
+    /// The checked bytes, for the record that stores them.
+    pub(crate) fn into_material(self) -> KeyMaterial {
+        self.material
+    }
+
+    /// The checked bytes, borrowed.
+    pub(crate) fn material(&self) -> &KeyMaterial {
+        &self.material
+    }
+}
+
+// The only secret is the `KeyMaterial`, which zeroizes itself on drop.
+impl ZeroizeOnDrop for CheckedMaterial {}
+
+impl fmt::Debug for CheckedMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CheckedMaterial({}, <redacted>)", self.spec)
     }
 }
 
@@ -162,14 +213,14 @@ fn lower_hex_value(c: u8) -> Option<u8> {
     }
 }
 
-#[cfg(feature = "serde")]
+#[cfg(any(feature = "serde", feature = "wire"))]
 impl serde::Serialize for KeyMaterialId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
 }
 
-#[cfg(feature = "serde")]
+#[cfg(any(feature = "serde", feature = "wire"))]
 impl<'de> serde::Deserialize<'de> for KeyMaterialId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;

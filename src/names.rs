@@ -82,14 +82,14 @@ macro_rules! aws_enum {
             }
         }
 
-        #[cfg(feature = "serde")]
+        #[cfg(any(feature = "serde", feature = "wire"))]
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
 
-        #[cfg(feature = "serde")]
+        #[cfg(any(feature = "serde", feature = "wire"))]
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
@@ -422,72 +422,6 @@ aws_enum! {
     }
 }
 
-aws_enum! {
-    /// `EncryptionAlgorithmSpec` of Encrypt and Decrypt.
-    pub enum EncryptionAlgorithmSpec (member "encryptionAlgorithm") {
-        /// AES-256-GCM under a symmetric key.
-        SymmetricDefault => "SYMMETRIC_DEFAULT",
-        /// RSAES-OAEP SHA-1.
-        RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
-        /// RSAES-OAEP SHA-256.
-        RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
-        /// SM2 public-key encryption.
-        Sm2pke => "SM2PKE",
-    }
-}
-
-aws_enum! {
-    /// `SigningAlgorithmSpec` of Sign and Verify.
-    pub enum SigningAlgorithmSpec (member "signingAlgorithm") {
-        /// RSASSA-PSS with SHA-256.
-        RsassaPssSha256 => "RSASSA_PSS_SHA_256",
-        /// RSASSA-PSS with SHA-384.
-        RsassaPssSha384 => "RSASSA_PSS_SHA_384",
-        /// RSASSA-PSS with SHA-512.
-        RsassaPssSha512 => "RSASSA_PSS_SHA_512",
-        /// RSASSA-PKCS1-v1_5 with SHA-256.
-        RsassaPkcs1V15Sha256 => "RSASSA_PKCS1_V1_5_SHA_256",
-        /// RSASSA-PKCS1-v1_5 with SHA-384.
-        RsassaPkcs1V15Sha384 => "RSASSA_PKCS1_V1_5_SHA_384",
-        /// RSASSA-PKCS1-v1_5 with SHA-512.
-        RsassaPkcs1V15Sha512 => "RSASSA_PKCS1_V1_5_SHA_512",
-        /// ECDSA with SHA-256.
-        EcdsaSha256 => "ECDSA_SHA_256",
-        /// ECDSA with SHA-384.
-        EcdsaSha384 => "ECDSA_SHA_384",
-        /// ECDSA with SHA-512.
-        EcdsaSha512 => "ECDSA_SHA_512",
-        /// SM2 digital signature.
-        Sm2dsa => "SM2DSA",
-        /// ML-DSA with SHAKE-256.
-        MlDsaShake256 => "ML_DSA_SHAKE_256",
-    }
-}
-
-aws_enum! {
-    /// `MacAlgorithmSpec` of GenerateMac and VerifyMac.
-    pub enum MacAlgorithmSpec (member "macAlgorithm") {
-        /// HMAC-SHA-224.
-        HmacSha224 => "HMAC_SHA_224",
-        /// HMAC-SHA-256.
-        HmacSha256 => "HMAC_SHA_256",
-        /// HMAC-SHA-384.
-        HmacSha384 => "HMAC_SHA_384",
-        /// HMAC-SHA-512.
-        HmacSha512 => "HMAC_SHA_512",
-    }
-}
-
-aws_enum! {
-    /// `MessageType` of Sign and Verify.
-    pub enum MessageType (member "messageType") {
-        /// The message is hashed by KMS.
-        Raw => "RAW",
-        /// The message is already a digest.
-        Digest => "DIGEST",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,10 +453,6 @@ mod tests {
         round_trips::<IncludeKeyMaterial>();
         round_trips::<RotationType>();
         round_trips::<KeyManager>();
-        round_trips::<EncryptionAlgorithmSpec>();
-        round_trips::<SigningAlgorithmSpec>();
-        round_trips::<MacAlgorithmSpec>();
-        round_trips::<MessageType>();
     }
 
     #[test]

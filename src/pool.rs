@@ -6,8 +6,7 @@
 //!
 //! ```no_run
 //! # use std::sync::Mutex;
-//! # use kms_import::pool::WrappingKeyPool;
-//! # use kms_import::wrap::WrappingPrivateKey;
+//! # use kms_import::{WrappingKeyPool, WrappingPrivateKey};
 //! # fn worker(pool: &Mutex<WrappingKeyPool>, rng: &mut dyn rand_core::CryptoRng) -> kms_import::Result<()> {
 //! loop {
 //!     let Some(spec) = pool.lock().map_err(|_| kms_import::Error::Internal)?.next_to_refill() else {

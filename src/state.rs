@@ -34,7 +34,9 @@
 use std::fmt;
 
 use crate::error::Error;
-use crate::names::{AwsName, KeyState, Origin};
+#[cfg(test)]
+use crate::names::AwsName;
+use crate::names::{KeyState, Origin};
 
 /// An operation, or event, that the key-state table has a row for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,7 +133,7 @@ pub enum DisabledImportPolicy {
 
 /// The facts about a key, beyond its state, that decide a cell of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TransitionInput {
+pub(crate) struct TransitionInput {
     /// The key's origin.
     pub origin: Origin,
     /// Whether every permanently associated material (the first ever imported and any rotated
@@ -145,7 +147,7 @@ pub struct TransitionInput {
 
 impl TransitionInput {
     /// Input with the default [`DisabledImportPolicy`].
-    pub fn new(origin: Origin, material_complete_after: bool) -> TransitionInput {
+    pub(crate) fn new(origin: Origin, material_complete_after: bool) -> TransitionInput {
         TransitionInput {
             origin,
             material_complete_after,
@@ -154,7 +156,10 @@ impl TransitionInput {
     }
 
     /// The same input with another Disabled-import policy.
-    pub fn with_disabled_import_policy(self, policy: DisabledImportPolicy) -> TransitionInput {
+    pub(crate) fn with_disabled_import_policy(
+        self,
+        policy: DisabledImportPolicy,
+    ) -> TransitionInput {
         TransitionInput {
             disabled_import_policy: policy,
             ..self
@@ -164,7 +169,7 @@ impl TransitionInput {
 
 /// One cell of the key-state table, independent of any ARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The call succeeds and the key is then in this state (possibly the same one).
     Succeeds(KeyState),
     /// KMSInvalidStateException `<arn> is <wording>.`, for example `pending import`.
@@ -180,7 +185,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The result the operation returns for the key `arn`.
-    pub fn into_result(self, arn: &impl fmt::Display) -> Result<KeyState, Error> {
+    pub(crate) fn into_result(self, arn: &impl fmt::Display) -> Result<KeyState, Error> {
         match self {
             Outcome::Succeeds(state) => Ok(state),
             Outcome::InvalidState(what) => Err(Error::invalid_state(arn, what)),
@@ -203,7 +208,7 @@ const UNAVAILABLE: Outcome = Outcome::InvalidState("unavailable");
 
 /// The cell of the key-state table for `op` on a key in `state`. See the module docs for the
 /// decisions it encodes.
-pub fn outcome(state: KeyState, op: KeyOperation, input: &TransitionInput) -> Outcome {
+pub(crate) fn outcome(state: KeyState, op: KeyOperation, input: &TransitionInput) -> Outcome {
     use KeyOperation as Op;
     use KeyState as S;
 
@@ -268,9 +273,10 @@ pub fn outcome(state: KeyState, op: KeyOperation, input: &TransitionInput) -> Ou
     }
 }
 
+#[cfg(test)]
 /// The next state of a key in `state` after `op`, or the AWS error the operation returns,
 /// worded with `arn`.
-pub fn transition(
+pub(crate) fn transition(
     arn: &impl fmt::Display,
     state: KeyState,
     op: KeyOperation,
@@ -279,9 +285,10 @@ pub fn transition(
     outcome(state, op, input).into_result(arn)
 }
 
+#[cfg(test)]
 /// One row of [`table`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TableRow {
+pub(crate) struct TableRow {
     /// The state before the operation.
     pub state: KeyState,
     /// The operation.
@@ -292,9 +299,10 @@ pub struct TableRow {
     pub outcome: Outcome,
 }
 
+#[cfg(test)]
 /// Every cell of the table for an EXTERNAL key under the default [`DisabledImportPolicy`]:
 /// each state × each operation × material complete afterwards or not.
-pub fn table() -> impl Iterator<Item = TableRow> {
+pub(crate) fn table() -> impl Iterator<Item = TableRow> {
     KeyState::ALL.iter().flat_map(|&state| {
         KeyOperation::ALL.into_iter().flat_map(move |op| {
             [true, false].into_iter().map(move |complete| TableRow {
@@ -307,10 +315,11 @@ pub fn table() -> impl Iterator<Item = TableRow> {
     })
 }
 
+#[cfg(test)]
 /// The state diagram of an EXTERNAL key as Mermaid `stateDiagram-v2` source, derived from
 /// [`table`]: one edge per operation that changes the state, labelled with the condition on
 /// the material when the outcome depends on it.
-pub fn mermaid_diagram() -> String {
+pub(crate) fn mermaid_diagram() -> String {
     let mut out = String::from("stateDiagram-v2\n");
     out.push_str("    [*] --> PendingImport : CreateKey (Origin EXTERNAL)\n");
     for (from, to, label) in edges() {
@@ -319,6 +328,7 @@ pub fn mermaid_diagram() -> String {
     out
 }
 
+#[cfg(test)]
 /// The cell of an EXTERNAL key with all its material afterwards, and the one without it when
 /// that is a different, consistent outcome.
 fn cell_pair(state: KeyState, op: KeyOperation) -> (Outcome, Option<Outcome>) {
@@ -328,6 +338,7 @@ fn cell_pair(state: KeyState, op: KeyOperation) -> (Outcome, Option<Outcome>) {
     (complete, alternative)
 }
 
+#[cfg(test)]
 /// `(from, to, label)` for every state change in the table, in table order.
 fn edges() -> Vec<(KeyState, KeyState, String)> {
     let mut edges = Vec::new();
@@ -353,13 +364,14 @@ fn edges() -> Vec<(KeyState, KeyState, String)> {
     edges
 }
 
+#[cfg(test)]
 /// The whole table for an EXTERNAL key under the default [`DisabledImportPolicy`] as a
 /// Markdown table: one row per operation, one column per state. A cell reads `→ X` for a state
 /// change, `ok` for success without one, otherwise the error: `IS (what)` for
 /// KMSInvalidStateException `<arn> is what.`, `DIS` for DisabledException. Cells that depend
 /// on the material show both cases; the inconsistent case (KMSInternalException, for an
 /// Enabled or Disabled key that lacks material) is left out.
-pub fn markdown_table() -> String {
+pub(crate) fn markdown_table() -> String {
     let mut out = String::from("| Operation |");
     for state in KeyState::ALL {
         out.push_str(&format!(" {state} |"));
@@ -387,6 +399,7 @@ pub fn markdown_table() -> String {
     out
 }
 
+#[cfg(test)]
 fn describe_cell(state: KeyState, outcome: Outcome) -> String {
     match outcome {
         Outcome::Succeeds(to) if to == state => "ok".to_owned(),
@@ -397,6 +410,9 @@ fn describe_cell(state: KeyState, outcome: Outcome) -> String {
         Outcome::Inconsistent => "INT".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod table_tests;
 
 #[cfg(test)]
 mod tests {

@@ -3,19 +3,19 @@
 
 use std::convert::Infallible;
 
-use kms_import::import::{
-    GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
-    ImportService,
-};
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::state::DisabledImportPolicy;
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
+use kms_import::DisabledImportPolicy;
+use kms_import::WrappingKeyPool;
+use kms_import::{CreateKeyParams, KeyRecord};
 use kms_import::{
     Error, ImportType, KeySpec, KeyState, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
 };
+use kms_import::{
+    GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
+    ImportService,
+};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng, TryCryptoRng, TryRng};
 use time::{Duration, OffsetDateTime};

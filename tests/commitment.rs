@@ -2,19 +2,19 @@
 //! confirms no guess of the material to anyone without them; and it commits to the key itself,
 //! so the same key in any valid encoding restores its KMS key.
 
-use kms_import::import::{
-    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
-    ImportService,
-};
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
+use kms_import::WrappingKeyPool;
 use kms_import::{
     CommitmentKey, CommitmentKeys, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin,
     WrappingAlgorithm, WrappingKeySpec,
 };
+use kms_import::{CreateKeyParams, KeyRecord};
+use kms_import::{
+    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+    ImportService,
+};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};

@@ -1,11 +1,16 @@
 //! The ExpirationModel / ValidTo rules of spec section 4 and their boundaries.
 
-use kms_import::expiration::{
-    VALID_TO_FORBIDDEN_MESSAGE, VALID_TO_NOT_FUTURE_MESSAGE, VALID_TO_REQUIRED_MESSAGE,
-    VALID_TO_TOO_LATE_MESSAGE,
-};
 use kms_import::{Expiration, ExpirationModel};
 use time::{Duration, OffsetDateTime, UtcOffset};
+
+// AWS's wording, written out here rather than taken from the crate.
+const VALID_TO_REQUIRED_MESSAGE: &str =
+    "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES";
+const VALID_TO_FORBIDDEN_MESSAGE: &str =
+    "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE";
+const VALID_TO_NOT_FUTURE_MESSAGE: &str = "The validTo date must be later than the current time";
+const VALID_TO_TOO_LATE_MESSAGE: &str =
+    "The validTo date must be no more than 365 days after the current time";
 
 const EXPIRES: Option<ExpirationModel> = Some(ExpirationModel::KeyMaterialExpires);
 const NEVER: Option<ExpirationModel> = Some(ExpirationModel::KeyMaterialDoesNotExpire);

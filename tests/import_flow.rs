@@ -2,17 +2,17 @@
 //! sealing keys, the 24-hour and 365-day boundaries, re-import rules, expiry, and random
 //! operation sequences.
 
-use kms_import::import::{
+use kms_import::DisabledImportPolicy;
+use kms_import::WrappingKeyPool;
+use kms_import::{CreateKeyParams, KeyRecord};
+use kms_import::{
     DeleteImportedKeyMaterialRequest, GetParametersForImportRequest,
     GetParametersForImportResponse, ImportKeyMaterialRequest, ImportService, usable_material,
 };
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::state::DisabledImportPolicy;
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use kms_import::{Error, KeySpec, KeyState, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -131,7 +131,7 @@ impl World {
         &mut self,
         record: &mut KeyRecord,
         request: &ImportKeyMaterialRequest,
-    ) -> Result<kms_import::import::ImportKeyMaterialResponse, Error> {
+    ) -> Result<kms_import::ImportKeyMaterialResponse, Error> {
         self.service
             .import_key_material(record, request, self.now, &mut self.rng)
             .into_result()
@@ -142,7 +142,7 @@ impl World {
         &mut self,
         record: &mut KeyRecord,
         material: &[u8],
-    ) -> Result<kms_import::import::ImportKeyMaterialResponse, Error> {
+    ) -> Result<kms_import::ImportKeyMaterialResponse, Error> {
         let params = self.params(record);
         let request = self.request(record, &params, material);
         self.import(record, &request)
@@ -151,7 +151,7 @@ impl World {
     fn delete(
         &mut self,
         record: &mut KeyRecord,
-    ) -> Result<kms_import::import::DeleteImportedKeyMaterialResponse, Error> {
+    ) -> Result<kms_import::DeleteImportedKeyMaterialResponse, Error> {
         let request = DeleteImportedKeyMaterialRequest {
             key_id: record.key_id().to_string(),
             key_material_id: None,
@@ -898,8 +898,8 @@ proptest! {
 
 #[test]
 fn rotation_through_the_import_operations() {
-    use kms_import::import::usable_material_by_id;
-    use kms_import::names::{ImportType, IncludeKeyMaterial, KeyMaterialState};
+    use kms_import::usable_material_by_id;
+    use kms_import::{ImportType, IncludeKeyMaterial, KeyMaterialState};
     let mut w = World::new();
     let mut record = w.create(KeySpec::SymmetricDefault);
     let first = material(20, 32);

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kms_import::wrap::{
-    self, WrapPolicy, WrappingPrivateKey, WrappingProvider, WrappingPublicKey, compat,
-};
+use kms_import::provider;
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey, provider::WrappingProvider};
 use kms_import::{WrappingAlgorithm, WrappingKeySpec};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -96,8 +95,15 @@ fn private_key(
         .unwrap()
 }
 
+fn is_rsa_aes(alg: WrappingAlgorithm) -> bool {
+    matches!(
+        alg,
+        WrappingAlgorithm::RsaAesKeyWrapSha1 | WrappingAlgorithm::RsaAesKeyWrapSha256
+    )
+}
+
 fn offered(provider: &dyn WrappingProvider, alg: WrappingAlgorithm) -> bool {
-    compat::rsa_padding(alg).is_none_or(|p| provider.supports_padding(p))
+    kms_import::provider::check_provider_supports(provider, alg).is_ok()
 }
 
 /// `-pkeyopt` arguments of AWS's recipe for the RSA part of `alg`.
@@ -200,7 +206,7 @@ fn openssl_wrap(
         args.extend(padding_opts(alg));
         run(&args);
     };
-    if !compat::is_rsa_aes(alg) {
+    if !is_rsa_aes(alg) {
         encrypt(&material_path, &out);
         return std::fs::read(&out).unwrap();
     }
@@ -247,7 +253,7 @@ fn openssl_unwrap(
     let rsa_in = dir.path("rsa-part.bin");
     std::fs::write(&rsa_in, &blob[..k.min(blob.len())]).unwrap();
     let rsa_out = dir.path("rsa-plain.bin");
-    if !compat::is_rsa_aes(alg) {
+    if !is_rsa_aes(alg) {
         assert_eq!(blob.len(), k);
         return decrypt(&rsa_in, &rsa_out);
     }
@@ -283,13 +289,13 @@ fn material_wrapped_by_openssl_unwraps_with_the_crate() {
     let dir = TempDir::new("openssl-wrap");
     let m = materials(&dir);
     let mut rng = ChaCha20Rng::seed_from_u64(31);
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         let (mut n, mut refused) = (0, 0);
         for spec in WrappingKeySpec::RSA {
             let key = private_key(provider, spec);
             for (alg, what, material) in cases(&m) {
                 let blob = openssl_wrap(&dir, spec, alg, &material);
-                let out = key.unwrap(alg, &blob, &LEGACY, &mut rng);
+                let out = key.for_algorithm(alg).unwrap(&blob, &LEGACY, &mut rng);
                 if !offered(provider, alg) {
                     assert_eq!(out.unwrap_err().code(), "UnsupportedOperationException");
                     refused += 1;
@@ -319,7 +325,7 @@ fn material_wrapped_by_the_crate_unwraps_with_openssl() {
     let dir = TempDir::new("openssl-unwrap");
     let m = materials(&dir);
     let mut rng = ChaCha20Rng::seed_from_u64(32);
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         let (mut n, mut refused) = (0, 0);
         for spec in WrappingKeySpec::RSA {
             let public = WrappingPublicKey::from_spki_der_with(
@@ -350,7 +356,7 @@ fn material_wrapped_by_the_crate_unwraps_with_openssl() {
 
 #[test]
 fn openssl_ciphertext_under_the_wrong_algorithm_is_invalid() {
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         let dir = TempDir::new("openssl-wrong");
         let spec = WrappingKeySpec::Rsa2048;
         let key = private_key(provider, spec);
@@ -358,17 +364,14 @@ fn openssl_ciphertext_under_the_wrong_algorithm_is_invalid() {
         let material = run(&["rand", "32"]);
         let blob = openssl_wrap(&dir, spec, WrappingAlgorithm::RsaesOaepSha256, &material);
         let e = key
-            .unwrap(WrappingAlgorithm::RsaesOaepSha1, &blob, &LEGACY, &mut rng)
+            .for_algorithm(WrappingAlgorithm::RsaesOaepSha1)
+            .unwrap(&blob, &LEGACY, &mut rng)
             .unwrap_err();
         assert_eq!(e.code(), "InvalidCiphertextException");
         let blob = openssl_wrap(&dir, spec, WrappingAlgorithm::RsaAesKeyWrapSha1, &material);
         let e = key
-            .unwrap(
-                WrappingAlgorithm::RsaAesKeyWrapSha256,
-                &blob,
-                &LEGACY,
-                &mut rng,
-            )
+            .for_algorithm(WrappingAlgorithm::RsaAesKeyWrapSha256)
+            .unwrap(&blob, &LEGACY, &mut rng)
             .unwrap_err();
         assert_eq!(e.code(), "InvalidCiphertextException");
     }

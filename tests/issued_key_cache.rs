@@ -7,20 +7,20 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kms_import::import::{
-    DEFAULT_ISSUED_KEY_CACHE_CAPACITY, GetParametersForImportRequest,
-    GetParametersForImportResponse, ImportKeyMaterialRequest, ImportService, IssuedKeyCacheStats,
-    usable_material,
-};
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{
-    self, RsaPadding, WrapPolicy, WrappingPrivateKey, WrappingPrivateKeyOps, WrappingProvider,
-    WrappingPublicKey, WrappingPublicKeyOps,
-};
+use kms_import::WrappingKeyPool;
+use kms_import::provider;
+use kms_import::{CreateKeyParams, KeyRecord};
 use kms_import::{Error, KeySpec, KeyState, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{
+    GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
+    ImportService, IssuedKeyCacheStats, usable_material,
+};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{
+    WrapPolicy, WrappingPrivateKey, WrappingPublicKey,
+    provider::{RsaPadding, WrappingPrivateKeyOps, WrappingProvider, WrappingPublicKeyOps},
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, Rng, SeedableRng};
 use time::{Duration, OffsetDateTime};
@@ -137,7 +137,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        World::with(wrap::default_provider(), |s| s)
+        World::with(provider::default_provider(), |s| s)
     }
 
     fn with(
@@ -250,7 +250,7 @@ fn material(seed: u64) -> Vec<u8> {
 
 #[test]
 fn import_on_the_issuing_instance_uses_the_cached_key_not_the_token() {
-    for inner in wrap::available_providers() {
+    for inner in provider::available_providers() {
         let mut w = World::with(inner, |s| s);
         let mut record = w.create();
         let issued = w.params_at(&mut record, t0());
@@ -268,7 +268,7 @@ fn import_on_the_issuing_instance_uses_the_cached_key_not_the_token() {
             w.stats(),
             IssuedKeyCacheStats {
                 len: 0,
-                capacity: DEFAULT_ISSUED_KEY_CACHE_CAPACITY,
+                capacity: ImportService::DEFAULT_ISSUED_KEY_CACHE_CAPACITY,
                 hits: 1,
                 misses: 0
             }
@@ -278,7 +278,7 @@ fn import_on_the_issuing_instance_uses_the_cached_key_not_the_token() {
 
 #[test]
 fn import_on_another_instance_loads_the_key_from_the_token() {
-    for inner in wrap::available_providers() {
+    for inner in provider::available_providers() {
         let mut w = World::with(inner, |s| s);
         let mut record = w.create();
         let issued = w.params_at(&mut record, t0());
@@ -306,7 +306,7 @@ fn import_on_another_instance_loads_the_key_from_the_token() {
 
 #[test]
 fn capacity_zero_turns_the_cache_off_and_imports_still_succeed() {
-    let mut w = World::with(wrap::default_provider(), |s| s.with_issued_key_cache(0));
+    let mut w = World::with(provider::default_provider(), |s| s.with_issued_key_cache(0));
     let mut record = w.create();
     let issued = w.params_at(&mut record, t0());
     assert_eq!(w.stats(), IssuedKeyCacheStats::default());
@@ -319,7 +319,7 @@ fn capacity_zero_turns_the_cache_off_and_imports_still_succeed() {
 
 #[test]
 fn a_full_cache_evicts_the_oldest_entry_and_that_token_still_imports() {
-    let mut w = World::with(wrap::default_provider(), |s| s.with_issued_key_cache(2));
+    let mut w = World::with(provider::default_provider(), |s| s.with_issued_key_cache(2));
     let mut records: Vec<KeyRecord> = (0..3).map(|_| w.create()).collect();
     let issued: Vec<Issued> = records
         .iter_mut()
@@ -349,7 +349,7 @@ fn a_full_cache_evicts_the_oldest_entry_and_that_token_still_imports() {
 fn eviction_goes_by_expiry_not_by_insertion_when_clocks_disagree() {
     // The second token is issued with an earlier `now` (another clock): it expires first, so
     // it is the one a full cache gives up.
-    let mut w = World::with(wrap::default_provider(), |s| s.with_issued_key_cache(2));
+    let mut w = World::with(provider::default_provider(), |s| s.with_issued_key_cache(2));
     let mut records: Vec<KeyRecord> = (0..3).map(|_| w.create()).collect();
     let times = [
         t0() + Duration::minutes(10),
@@ -447,7 +447,7 @@ fn a_repeated_token_id_never_pairs_a_token_with_another_tokens_key() {
         // Same spec, different key: caught by the key digest.
         WrappingPrivateKey::from_pkcs8_der(&data("material/rsa_2048.der")).unwrap(),
         // Different spec: caught by the spec check as well.
-        fixture_key(wrap::default_provider(), WrappingKeySpec::Rsa3072),
+        fixture_key(provider::default_provider(), WrappingKeySpec::Rsa3072),
     ];
     for other_key in cases {
         let mut w = World::new();

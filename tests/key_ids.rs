@@ -1,8 +1,8 @@
 //! Key identifiers: every form a `KeyId` member may take, and every error and message the
 //! resolution rules of the spec (sections 9 and 11) give.
 
-use kms_import::key_id::{AccountId, Partition, Region};
-use kms_import::{AliasArn, AliasName, KeyArn, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef};
+use kms_import::{AccountId, Partition, Region};
+use kms_import::{KeyArn, KeyContext, KeyId};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -22,51 +22,33 @@ fn err(r: Result<impl std::fmt::Debug, kms_import::Error>) -> (&'static str, Str
 #[test]
 fn canonical_forms_round_trip_through_display() {
     for s in [
-        ID,
-        MRK,
         ARN,
-        "alias/my-key",
-        "alias/aws/ebs",
-        "arn:aws:kms:us-east-1:111122223333:alias/my:key/with_parts-1",
         "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
         "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "arn:aws-eusc:kms:eusc-de-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "arn:aws-iso-b:kms:us-isob-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     ] {
-        assert_eq!(KeyIdentifier::parse(s).unwrap().to_string(), s);
+        assert_eq!(s.parse::<KeyArn>().unwrap().to_string(), s);
     }
     assert_eq!(ID.parse::<KeyId>().unwrap().to_string(), ID);
+    assert_eq!(MRK.parse::<KeyId>().unwrap().to_string(), MRK);
     assert!(MRK.parse::<KeyId>().unwrap().is_multi_region());
-    assert_eq!(ARN.parse::<KeyArn>().unwrap().to_string(), ARN);
 }
 
 #[test]
-fn each_form_parses_to_its_variant() {
-    assert!(matches!(
-        KeyIdentifier::parse(ID),
-        Ok(KeyIdentifier::KeyId(_))
-    ));
-    assert!(matches!(
-        KeyIdentifier::parse(ARN),
-        Ok(KeyIdentifier::KeyArn(_))
-    ));
-    assert!(matches!(
-        KeyIdentifier::parse("alias/x"),
-        Ok(KeyIdentifier::AliasName(_))
-    ));
-    assert!(matches!(
-        KeyIdentifier::parse("arn:aws:kms:us-east-1:111122223333:alias/x"),
-        Ok(KeyIdentifier::AliasArn(_))
-    ));
+fn key_arns_expose_their_parts() {
     let arn: KeyArn = ARN.parse().unwrap();
     assert_eq!(arn.key_id().to_string(), ID);
     assert_eq!(arn.account().as_str(), "111122223333");
     assert_eq!(arn.region().as_str(), "us-east-1");
     assert_eq!(arn.partition().as_str(), "aws");
-    let alias: AliasArn = "arn:aws:kms:us-east-1:111122223333:alias/x"
-        .parse()
-        .unwrap();
-    assert_eq!(alias.alias_name().as_str(), "alias/x");
+    assert_eq!(
+        err("arn:aws:kms:us-east-1:111122223333:alias/x".parse::<KeyArn>()),
+        (
+            "InvalidArnException",
+            "Invalid arn arn:aws:kms:us-east-1:111122223333:alias/x".to_owned()
+        )
+    );
 }
 
 #[test]
@@ -122,7 +104,6 @@ fn empty_and_over_long_key_ids_fail_validation_with_aws_length_wording() {
     );
     assert_eq!(err(ctx().resolve_for_import("")), want);
     assert_eq!(err(ctx().resolve_for_import(&"a".repeat(2049))), want);
-    assert_eq!(err(ctx().resolve_any(&"a".repeat(2049))), want);
     // 2048 characters pass the length check and fail as a malformed id instead.
     assert_eq!(
         err(ctx().resolve_for_import(&"a".repeat(2048))).0,
@@ -179,11 +160,6 @@ fn malformed_arns_are_invalid_arn() {
             ("InvalidArnException", format!("Invalid arn {bad}")),
             "{bad}"
         );
-        assert_eq!(
-            err(ctx().resolve_any(bad)).0,
-            "InvalidArnException",
-            "{bad}"
-        );
     }
 }
 
@@ -199,7 +175,6 @@ fn key_arns_of_other_accounts_regions_or_partitions_do_not_exist() {
             format!("Key '{foreign}' does not exist"),
         );
         assert_eq!(err(ctx().resolve_for_import(foreign)), want);
-        assert_eq!(err(ctx().resolve_any(foreign)), want);
     }
 }
 
@@ -213,81 +188,6 @@ fn not_found_messages_name_the_full_arn_even_for_a_bare_id() {
         ),
         ("NotFoundException", format!("Key '{ARN}' does not exist"))
     );
-    let alias: AliasName = "alias/x".parse().unwrap();
-    assert_eq!(
-        ctx().alias_not_found(&alias).message(),
-        "Alias arn:aws:kms:us-east-1:111122223333:alias/x is not found."
-    );
-}
-
-#[test]
-fn resolve_any_returns_aliases_for_the_caller_to_look_up() {
-    let alias: AliasName = "alias/my-key".parse().unwrap();
-    assert_eq!(
-        ctx().resolve_any("alias/my-key"),
-        Ok(ResolvedKeyRef::Alias(alias.clone()))
-    );
-    assert_eq!(
-        ctx().resolve_any("arn:aws:kms:us-east-1:111122223333:alias/my-key"),
-        Ok(ResolvedKeyRef::Alias(alias))
-    );
-    assert_eq!(
-        ctx().resolve_any(ARN),
-        Ok(ResolvedKeyRef::Key(ID.parse().unwrap()))
-    );
-    assert_eq!(
-        ctx().resolve_any(ID),
-        Ok(ResolvedKeyRef::Key(ID.parse().unwrap()))
-    );
-    let foreign = "arn:aws:kms:us-east-1:444455556666:alias/my-key";
-    assert_eq!(
-        err(ctx().resolve_any(foreign)),
-        (
-            "NotFoundException",
-            format!("Alias {foreign} is not found.")
-        )
-    );
-    for bad in ["alias/", "alias/with space", "alias/é"] {
-        assert_eq!(
-            err(ctx().resolve_any(bad)),
-            ("NotFoundException", format!("Invalid keyId '{bad}'"))
-        );
-    }
-}
-
-#[test]
-fn alias_names_follow_the_pattern_and_length_limits() {
-    let longest = format!("alias/{}", "a".repeat(250));
-    assert!(longest.parse::<AliasName>().is_ok());
-    let too_long = format!("alias/{}", "a".repeat(251));
-    let e = too_long.parse::<AliasName>().unwrap_err();
-    assert_eq!(e.code(), "ValidationException");
-    assert!(e.message().contains("less than or equal to 256"));
-    let e = "alias/a b".parse::<AliasName>().unwrap_err();
-    assert_eq!(e.code(), "ValidationException");
-    assert!(e.message().contains("^[a-zA-Z0-9:/_-]+$"));
-    for bad in ["my-key", "alias/", "Alias/x"] {
-        assert_eq!(
-            bad.parse::<AliasName>().unwrap_err().code(),
-            "InvalidAliasNameException",
-            "{bad}"
-        );
-    }
-    assert!("alias/a:b/c_d-E9".parse::<AliasName>().is_ok());
-}
-
-#[test]
-fn aws_reserved_aliases_parse_but_cannot_be_created() {
-    let reserved: AliasName = "alias/aws/ebs".parse().unwrap();
-    assert!(reserved.is_reserved());
-    assert_eq!(
-        AliasName::for_new_alias("alias/aws/ebs")
-            .unwrap_err()
-            .code(),
-        "InvalidAliasNameException"
-    );
-    assert!(AliasName::for_new_alias("alias/awsome").is_ok());
-    assert!(!"alias/aws".parse::<AliasName>().unwrap().is_reserved());
 }
 
 #[test]

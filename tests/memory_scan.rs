@@ -14,19 +14,19 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use kms_import::import::{
-    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
-    ImportService, usable_material,
-};
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
+use kms_import::WrappingKeyPool;
 use kms_import::{
     CommitmentKey, CommitmentKeys, KeyMaterial, KeySpec, Origin, WrappingAlgorithm,
     WrappingKeySpec, validate_material,
 };
+use kms_import::{CreateKeyParams, KeyRecord};
+use kms_import::{
+    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+    ImportService, usable_material,
+};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use time::{Duration, OffsetDateTime};

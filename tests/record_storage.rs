@@ -3,8 +3,9 @@
 //! still loads through the explicit plaintext path.
 
 use base64ct::{Base64, Encoding};
-use kms_import::names::ImportType;
-use kms_import::record::MaterialImport;
+use kms_import::CheckedMaterial;
+use kms_import::ImportType;
+use kms_import::MaterialImport;
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Expiration, Invariant, KeyContext, KeyId, KeyMaterial,
     KeyMaterialState, KeyRecord, KeySpec, KeyState, Origin, StorageError, StorageKey, StorageKeyId,
@@ -59,13 +60,13 @@ fn record() -> KeyRecord {
     )
     .unwrap();
     k.import_material(
-        KeyMaterial::new(SECRET.to_vec()),
+        CheckedMaterial::check(k.key_spec(), KeyMaterial::new(SECRET.to_vec())).unwrap(),
         import(Some(t0() + Duration::days(30)), None),
         t0(),
     )
     .unwrap();
     k.import_material(
-        KeyMaterial::new(vec![0x42; 32]),
+        CheckedMaterial::check(k.key_spec(), KeyMaterial::new(vec![0x42; 32])).unwrap(),
         import(None, Some(ImportType::NewKeyMaterial)),
         t0(),
     )

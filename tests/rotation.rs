@@ -3,15 +3,16 @@
 //! follow rotation, and lookup of every material for decryption. Material goes straight into
 //! `KeyRecord::import_material`; the unwrap path is tested elsewhere.
 
-use kms_import::names::{IncludeKeyMaterial, RotationType};
+use kms_import::CheckedMaterial;
+use kms_import::MAX_ON_DEMAND_ROTATIONS;
+use kms_import::MaterialImport;
 use kms_import::page::paginate;
-use kms_import::record::MAX_ON_DEMAND_ROTATIONS;
-use kms_import::record::MaterialImport;
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Error, Expiration, ExpirationModel, ImportState,
     ImportType, KeyContext, KeyMaterial, KeyMaterialEntry, KeyMaterialId, KeyMaterialState,
     KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
 };
+use kms_import::{IncludeKeyMaterial, RotationType};
 use time::{Duration, OffsetDateTime};
 
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -68,8 +69,12 @@ const NEW: Option<ImportType> = Some(ImportType::NewKeyMaterial);
 const EXISTING: Option<ImportType> = Some(ImportType::ExistingKeyMaterial);
 
 fn import(k: &mut KeyRecord, b: u8, import_type: Option<ImportType>, at: i64) -> KeyMaterialId {
-    k.import_material(material(b), request(import_type, NEVER), day(at))
-        .unwrap_or_else(|e| panic!("import of material {b}: {e}"))
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(b)).unwrap(),
+        request(import_type, NEVER),
+        day(at),
+    )
+    .unwrap_or_else(|e| panic!("import of material {b}: {e}"))
 }
 
 /// A symmetric key whose first material is `first` and which rotated in each of `rotated`
@@ -236,8 +241,12 @@ fn rotation_applies_due_expiry_first() {
     // Expired pending material is gone: nothing to rotate.
     let mut k = symmetric_key();
     import(&mut k, 1, None, 0);
-    k.import_material(material(2), request(NEW, until(2)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(NEW, until(2)),
+        day(0),
+    )
+    .unwrap();
     assert_eq!(
         err(k.rotate_key_on_demand(day(2)).into_result()).0,
         "KMSInvalidStateException"
@@ -247,8 +256,12 @@ fn rotation_applies_due_expiry_first() {
 
     // Expired current material leaves the key pending import.
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(3)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(3)),
+        day(0),
+    )
+    .unwrap();
     import(&mut k, 2, NEW, 0);
     assert_eq!(
         err(k.rotate_key_on_demand(day(3)).into_result()),
@@ -280,8 +293,12 @@ fn rotation_of_hmac_and_asymmetric_keys_is_unsupported_after_the_state_check() {
             pending_import(),
             "{spec}"
         );
-        k.import_material(bytes, request(None, NEVER), day(0))
-            .unwrap();
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), bytes).unwrap(),
+            request(None, NEVER),
+            day(0),
+        )
+        .unwrap();
         k.disable(day(0)).into_result().unwrap();
         assert_eq!(
             err(k.rotate_key_on_demand(day(0)).into_result()).0,
@@ -360,8 +377,12 @@ fn twenty_sixth_on_demand_rotation_exceeds_the_limit() {
     k.delete_material(Some(id(2)), day(31))
         .into_result()
         .unwrap();
-    k.import_material(material(2), request(None, NEVER), day(31))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(None, NEVER),
+        day(31),
+    )
+    .unwrap();
     import(&mut k, 28, NEW, 31);
     assert_eq!(
         err(k.rotate_key_on_demand(day(31)).into_result()).0,
@@ -388,7 +409,11 @@ fn second_new_material_while_one_is_pending_is_invalid_state() {
     import(&mut k, 2, NEW, 0);
     let rev = k.revision();
     assert_eq!(
-        err(k.import_material(material(3), request(NEW, NEVER), day(0))),
+        err(k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+            request(NEW, NEVER),
+            day(0)
+        )),
         (
             "KMSInvalidStateException",
             format!(
@@ -411,19 +436,39 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
         ..request(EXISTING, NEVER)
     };
     // The id of another associated material.
-    let e = k.import_material(material(1), existing(Some(id(2))), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        existing(Some(id(2))),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     // An id associated with nothing.
     let unknown = KeyMaterialId::from_bytes([0xab; 32]);
-    let e = k.import_material(material(1), existing(Some(unknown)), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        existing(Some(unknown)),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     // Bytes never associated with the key, with or without their own id.
-    let e = k.import_material(material(9), existing(None), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(9)).unwrap(),
+        existing(None),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
-    let e = k.import_material(material(9), existing(Some(id(9))), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(9)).unwrap(),
+        existing(Some(id(9))),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     // An omitted ImportType after the first import means EXISTING too.
-    let e = k.import_material(material(9), request(None, NEVER), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(9)).unwrap(),
+        request(None, NEVER),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(k.materials().len(), 2);
 
@@ -433,7 +478,14 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
         expiration: until(40),
         ..existing(Some(id(1)))
     };
-    assert_eq!(k.import_material(material(1), again, day(5)), Ok(id(1)));
+    assert_eq!(
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            again,
+            day(5)
+        ),
+        Ok(id(1))
+    );
     assert!(k.revision() > rev);
     assert_eq!(
         k.material_by_id(&id(1)).unwrap().expiration(),
@@ -448,12 +500,20 @@ fn existing_with_a_wrong_or_unknown_key_material_id_is_incorrect_key_material() 
 fn new_with_material_already_associated_is_incorrect_key_material() {
     let mut k = rotated_key(1, &[2]);
     for b in [1, 2] {
-        let e = k.import_material(material(b), request(NEW, NEVER), day(5));
+        let e = k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(b)).unwrap(),
+            request(NEW, NEVER),
+            day(5),
+        );
         assert_eq!(err(e).0, "IncorrectKeyMaterialException", "material {b}");
     }
     // Pending material is associated too.
     import(&mut k, 3, NEW, 5);
-    let e = k.import_material(material(3), request(NEW, NEVER), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(NEW, NEVER),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(k.materials().len(), 3);
 }
@@ -474,7 +534,11 @@ fn import_type_on_hmac_or_asymmetric_keys_is_unsupported() {
     ] {
         let mut k = key_with(spec, usage, Origin::External);
         for import_type in [NEW, EXISTING] {
-            let e = k.import_material(bytes.clone(), request(import_type, NEVER), day(0));
+            let e = k.import_material(
+                CheckedMaterial::check(k.key_spec(), bytes.clone()).unwrap(),
+                request(import_type, NEVER),
+                day(0),
+            );
             assert_eq!(
                 err(e),
                 (
@@ -484,8 +548,12 @@ fn import_type_on_hmac_or_asymmetric_keys_is_unsupported() {
             );
         }
         assert_eq!(k.key_state(), KeyState::PendingImport);
-        k.import_material(bytes, request(None, NEVER), day(0))
-            .unwrap();
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), bytes).unwrap(),
+            request(None, NEVER),
+            day(0),
+        )
+        .unwrap();
         assert_eq!(k.key_state(), KeyState::Enabled);
         // Non-symmetric keys show no CurrentKeyMaterialId.
         assert_eq!(k.current_key_material_id(), None);
@@ -514,7 +582,11 @@ fn deleting_non_current_material_makes_the_key_pending_import_until_reimported()
     k.check_invariants().unwrap();
 
     // Only the same bytes restore it; the key is then Enabled again.
-    let e = k.import_material(material(3), request(None, NEVER), day(6));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(None, NEVER),
+        day(6),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(import(&mut k, 1, None, 6), id(1));
     assert_eq!(k.key_state(), KeyState::Enabled);
@@ -567,7 +639,11 @@ fn deleting_pending_material_changes_nothing_and_frees_the_slot() {
     assert_eq!(k.materials().len(), 2);
     k.check_usable(day(5)).unwrap();
     // Forgotten: its id is no longer associated.
-    let e = k.import_material(material(3), request(EXISTING, NEVER), day(5));
+    let e = k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(EXISTING, NEVER),
+        day(5),
+    );
     assert_eq!(err(e).0, "IncorrectKeyMaterialException");
     assert_eq!(
         err(k.delete_material(Some(id(3)), day(5)).into_result()).0,
@@ -583,8 +659,12 @@ fn deleting_pending_material_changes_nothing_and_frees_the_slot() {
 #[test]
 fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(10)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(10)),
+        day(0),
+    )
+    .unwrap();
     import(&mut k, 2, NEW, 1);
     k.rotate_key_on_demand(day(1)).into_result().unwrap();
     assert_eq!(k.state_at(day(9)), KeyState::Enabled);
@@ -599,8 +679,12 @@ fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
     assert_eq!(k.current_key_material_id(), Some(id(2)));
     assert!(k.material_by_id(&id(2)).unwrap().material().is_some());
     k.check_invariants().unwrap();
-    k.import_material(material(1), request(None, until(50)), day(11))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(50)),
+        day(11),
+    )
+    .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(k.valid_to(day(11)), Some(day(50)));
 }
@@ -608,10 +692,18 @@ fn expiry_of_one_of_several_materials_makes_the_key_pending_import() {
 #[test]
 fn valid_to_is_the_earliest_expiry_among_permanently_associated_materials() {
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(30)), day(0))
-        .unwrap();
-    k.import_material(material(2), request(NEW, until(20)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(30)),
+        day(0),
+    )
+    .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(NEW, until(20)),
+        day(0),
+    )
+    .unwrap();
     // Pending material does not count.
     assert_eq!(k.valid_to(day(0)), Some(day(30)));
     k.rotate_key_on_demand(day(1)).into_result().unwrap();
@@ -705,12 +797,20 @@ fn all_key_material_lists_the_first_the_rotated_and_the_pending_material() {
         description: Some(d.to_owned()),
         ..request(import_type, expiration)
     };
-    k.import_material(material(1), described("first", until(60), None), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        described("first", until(60), None),
+        day(0),
+    )
+    .unwrap();
     import(&mut k, 2, NEW, 1);
     k.rotate_key_on_demand(day(1)).into_result().unwrap();
-    k.import_material(material(3), described("next one", until(40), NEW), day(2))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        described("next one", until(40), NEW),
+        day(2),
+    )
+    .unwrap();
     k.delete_material(Some(id(2)), day(3))
         .into_result()
         .unwrap();
@@ -756,10 +856,18 @@ fn all_key_material_lists_the_first_the_rotated_and_the_pending_material() {
 #[test]
 fn listing_shows_due_expiry_without_applying_it() {
     let mut k = symmetric_key();
-    k.import_material(material(1), request(None, until(5)), day(0))
-        .unwrap();
-    k.import_material(material(2), request(NEW, until(5)), day(0))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        request(None, until(5)),
+        day(0),
+    )
+    .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+        request(NEW, until(5)),
+        day(0),
+    )
+    .unwrap();
     let rev = k.revision();
     let list = k
         .list_key_rotations(IncludeKeyMaterial::AllKeyMaterial, day(5))
@@ -862,8 +970,12 @@ fn list_page_converts_to_the_wire_response() {
     use kms_import::wire::ListKeyRotationsResponse;
 
     let mut k = rotated_key(1, &[2]);
-    k.import_material(material(3), request(NEW, until(40)), day(5))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+        request(NEW, until(40)),
+        day(5),
+    )
+    .unwrap();
     let list = k
         .list_key_rotations(IncludeKeyMaterial::AllKeyMaterial, day(5))
         .unwrap();

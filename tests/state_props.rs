@@ -2,9 +2,10 @@
 //! rotations: nothing panics, the record's invariants hold after every step, a refused
 //! operation changes nothing but due expiry, and the revision only moves forward.
 
-use kms_import::names::IncludeKeyMaterial;
-use kms_import::record::MAX_ON_DEMAND_ROTATIONS;
-use kms_import::record::MaterialImport;
+use kms_import::CheckedMaterial;
+use kms_import::IncludeKeyMaterial;
+use kms_import::MAX_ON_DEMAND_ROTATIONS;
+use kms_import::MaterialImport;
 use kms_import::{
     CreateKeyParams, DisabledImportPolicy, Expiration, ImportType, KeyContext, KeyMaterial,
     KeyMaterialId, KeyMaterialState, KeyRecord, KeySpec, KeyState, Origin,
@@ -119,8 +120,12 @@ fn apply(
                 description: None,
                 disabled_import_policy: *policy,
             };
-            k.import_material(KeyMaterial::new(vec![*bytes; 32]), request, *now)
-                .map(|_| ())
+            k.import_material(
+                CheckedMaterial::check(k.key_spec(), KeyMaterial::new(vec![*bytes; 32])).unwrap(),
+                request,
+                *now,
+            )
+            .map(|_| ())
         }
         Step::Delete { nth } => {
             let id = nth.and_then(|i| k.materials().get(i).map(|m| m.id()));
@@ -330,7 +335,7 @@ proptest! {
             match step {
                 HistoryStep::New(b) => {
                     let import_type = (!k.materials().is_empty()).then_some(ImportType::NewKeyMaterial);
-                    if let Ok(id) = k.import_material(KeyMaterial::new(vec![*b; 32]), request(import_type), now) {
+                    if let Ok(id) = k.import_material(CheckedMaterial::check(k.key_spec(), KeyMaterial::new(vec![*b; 32])).unwrap(), request(import_type), now) {
                         seen.push((id, *b));
                     }
                 }
@@ -358,7 +363,7 @@ proptest! {
                     let wanted = missing.get(*i % missing.len().max(1));
                     if let Some((_, b)) = seen.iter().find(|(id, _)| Some(id) == wanted) {
                         k.import_material(
-                            KeyMaterial::new(vec![*b; 32]),
+                            CheckedMaterial::check(k.key_spec(), KeyMaterial::new(vec![*b; 32])).unwrap(),
                             request(Some(ImportType::ExistingKeyMaterial)),
                             now,
                         )

@@ -2,18 +2,18 @@
 //! the in-memory reference store with compare-and-swap on the revision, and the retry helper
 //! that reloads and operates again after a lost race.
 
-use kms_import::import::{
-    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
-    ImportService,
-};
 use kms_import::rand_core::{CryptoRng, SeedableRng};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use kms_import::{
     Applied, CreateKeyParams, Error, KeyContext, KeyId, KeyRecord, KeySpec, KeyState, MemoryStore,
     Origin, RecordStore, StorageKey, StorageKeys, UpdateError, WrappingAlgorithm, WrappingKeySpec,
     update,
 };
+use kms_import::{
+    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+    ImportService,
+};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
@@ -137,15 +137,18 @@ fn every_import_operation_says_whether_it_changed_the_record() {
 
     // A failing operation at ValidTo still applies the due expiry: the caller must store.
     let revision = record.revision();
+    let late_request = request.clone().expires_at(valid_to + Duration::days(1));
     let late = w
         .service
-        .import_key_material(&mut record, &request, valid_to, &mut w.rng);
+        .import_key_material(&mut record, &late_request, valid_to, &mut w.rng);
     assert_eq!(
         late.result.unwrap_err().code(),
         "ExpiredImportTokenException"
     );
     assert!(late.changed);
     assert!(record.revision() > revision);
+    // The expiry it applied is done: applying it again changes nothing.
+    assert!(!record.expire_materials(valid_to).changed());
     assert_eq!(record.key_state(), KeyState::PendingImport);
 
     // Deleting material that is already gone changes nothing.
@@ -192,7 +195,8 @@ fn record_operations_say_whether_they_changed_the_record() {
     assert!(!deleted.changed);
     let rotated = record.rotate_key_on_demand(t0());
     assert!(rotated.result.is_err() && !rotated.changed);
-    // Applied::track wraps any other step the same way.
+    // Expiry says so through its outcome; Applied::track wraps any other step the same way.
+    assert!(!record.expire_materials(t0()).changed());
     let tracked = Applied::track(&mut record, |r| Ok(r.expire_materials(t0())));
     assert!(!tracked.changed);
 }

@@ -2,13 +2,13 @@
 //! second never make an unused token of that second look used, and a used token never works
 //! twice.
 
-use kms_import::import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
+use kms_import::WrappingKeyPool;
+use kms_import::{CreateKeyParams, KeyRecord};
 use kms_import::{Error, KeySpec, Origin, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use time::OffsetDateTime;

@@ -5,10 +5,12 @@
 use std::cell::Cell;
 use std::sync::LazyLock;
 
-use kms_import::wrap::{
-    self, RsaPadding, WrapPolicy, WrappingPrivateKey, WrappingProvider, WrappingPublicKey,
-};
+use kms_import::provider;
 use kms_import::{Error, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{
+    WrapPolicy, WrappingPrivateKey, WrappingPublicKey,
+    provider::{RsaPadding, WrappingProvider},
+};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use rand_chacha::ChaCha20Rng;
@@ -40,7 +42,7 @@ fn load(provider: &'static dyn WrappingProvider, bits: usize) -> Fixture {
 }
 
 static PROVIDERS: LazyLock<Vec<&'static dyn WrappingProvider>> =
-    LazyLock::new(wrap::available_providers);
+    LazyLock::new(provider::available_providers);
 
 /// Fixture keys per provider, in the order of [`PROVIDERS`].
 static KEYS: LazyLock<Vec<[Fixture; 3]>> = LazyLock::new(|| {
@@ -70,7 +72,14 @@ fn for_each_provider(mut body: impl FnMut(&'static dyn WrappingProvider)) {
 
 /// Whether the current provider offers the algorithm's padding (AWS-LC has no PKCS#1 v1.5).
 fn offered(alg: WrappingAlgorithm) -> bool {
-    wrap::compat::rsa_padding(alg).is_none_or(|p| provider().supports_padding(p))
+    kms_import::provider::check_provider_supports(provider(), alg).is_ok()
+}
+
+fn is_rsa_aes(alg: WrappingAlgorithm) -> bool {
+    matches!(
+        alg,
+        WrappingAlgorithm::RsaAesKeyWrapSha1 | WrappingAlgorithm::RsaAesKeyWrapSha256
+    )
 }
 
 fn key(spec: WrappingKeySpec) -> &'static Fixture {
@@ -107,7 +116,7 @@ fn any_spec() -> impl Strategy<Value = WrappingKeySpec> {
 /// sizes are capped at 3000 bytes (beyond any real PKCS#8 key) to keep cases quick.
 fn case() -> impl Strategy<Value = (WrappingAlgorithm, WrappingKeySpec, Vec<u8>)> {
     (any_alg(), any_spec()).prop_flat_map(|(alg, spec)| {
-        let max = wrap::max_material_len(alg, spec).unwrap().min(3000);
+        let max = kms_import::max_material_len(alg, spec).unwrap().min(3000);
         (
             Just(alg),
             Just(spec),
@@ -134,15 +143,15 @@ proptest! {
         if !offered(alg) {
             let e = k.public.wrap(alg, &material, &LEGACY, &mut r).unwrap_err();
             prop_assert_eq!(e.code(), "UnsupportedOperationException");
-            let e = k.private.unwrap(alg, &[0; 512], &LEGACY, &mut r).unwrap_err();
+            let e = k.private.for_algorithm(alg).unwrap(&[0; 512], &LEGACY, &mut r).unwrap_err();
             prop_assert_eq!(e.code(), "UnsupportedOperationException");
             return Ok(());
         }
         let blob = k.public.wrap(alg, &material, &LEGACY, &mut r).unwrap();
-        let back = k.private.unwrap(alg, &blob, &LEGACY, &mut r).unwrap();
+        let back = k.private.for_algorithm(alg).unwrap(&blob, &LEGACY, &mut r).unwrap();
         prop_assert_eq!(&back[..], &material[..]);
         let n = spec.modulus_len().unwrap();
-        if wrap::compat::is_rsa_aes(alg) {
+        if is_rsa_aes(alg) {
             prop_assert_eq!(blob.len(), n + material.len().div_ceil(8) * 8 + 8);
         } else {
             prop_assert_eq!(blob.len(), n);
@@ -173,7 +182,7 @@ proptest! {
         for (i, b) in blob.iter_mut().enumerate() {
             *b = extra.get(i % extra.len().max(1)).copied().unwrap_or(0xA5) ^ (i as u8);
         }
-        match k.private.unwrap(alg, &blob, &LEGACY, &mut r) {
+        match k.private.for_algorithm(alg).unwrap(&blob, &LEGACY, &mut r) {
             Err(e) if !offered(alg) => prop_assert_eq!(e.code(), "UnsupportedOperationException"),
             Err(e) => prop_assert_eq!(e, Error::InvalidCiphertext),
             // Only PKCS#1 v1.5 (implicit rejection) may turn garbage into a message.
@@ -193,7 +202,7 @@ fn two_wraps_of_the_same_material_differ() {
                 let a = k.public.wrap(alg, &material, &LEGACY, &mut r).unwrap();
                 let b = k.public.wrap(alg, &material, &LEGACY, &mut r).unwrap();
                 assert_ne!(a, b, "{alg} {spec}");
-                if wrap::compat::is_rsa_aes(alg) {
+                if is_rsa_aes(alg) {
                     // A fresh AES key per wrap: the KWP parts differ too.
                     let n = spec.modulus_len().unwrap();
                     assert_ne!(a[n..], b[n..], "{alg} {spec}");
@@ -253,12 +262,8 @@ fn a_generated_key_exports_and_reloads() {
             )
             .unwrap();
         let back = reloaded
-            .unwrap(
-                WrappingAlgorithm::RsaesOaepSha256,
-                &blob,
-                &WrapPolicy::default(),
-                &mut r,
-            )
+            .for_algorithm(WrappingAlgorithm::RsaesOaepSha256)
+            .unwrap(&blob, &WrapPolicy::default(), &mut r)
             .unwrap();
         assert_eq!(&back[..], &[1; 32]);
         // The exported SPKI has e = 65537: 0x010001 closes the RSAPublicKey sequence.
@@ -294,7 +299,8 @@ fn a_warmed_up_key_and_its_clones_still_unwrap() {
                     .unwrap();
                 for k in [&fresh, &clone] {
                     let back = k
-                        .unwrap(alg, &blob, &WrapPolicy::default(), &mut r)
+                        .for_algorithm(alg)
+                        .unwrap(&blob, &WrapPolicy::default(), &mut r)
                         .unwrap();
                     assert_eq!(&back[..], &material[..], "{} {spec} {alg}", provider.name());
                 }
@@ -330,7 +336,8 @@ fn sm2_is_unsupported_never_a_panic() {
         assert_eq!(e.code(), "UnsupportedOperationException");
         let e = k
             .private
-            .unwrap(WrappingAlgorithm::Sm2pke, &[0; 256], &LEGACY, &mut r)
+            .for_algorithm(WrappingAlgorithm::Sm2pke)
+            .unwrap(&[0; 256], &LEGACY, &mut r)
             .unwrap_err();
         assert_eq!(e.code(), "UnsupportedOperationException");
         let e = WrappingPrivateKey::generate_with(provider(), WrappingKeySpec::Sm2, &mut r)
@@ -360,7 +367,8 @@ fn pkcs1_v1_5_is_refused_without_the_legacy_opt_in() {
             .unwrap();
         let e = k
             .private
-            .unwrap(WrappingAlgorithm::RsaesPkcs1V15, &blob, &default, &mut r)
+            .for_algorithm(WrappingAlgorithm::RsaesPkcs1V15)
+            .unwrap(&blob, &default, &mut r)
             .unwrap_err();
         assert_eq!(e.code(), "UnsupportedOperationException");
     });
@@ -382,11 +390,13 @@ fn pkcs1_v1_5_tampering_yields_a_different_message_not_an_error() {
         blob[100] ^= 1;
         let a = k
             .private
-            .unwrap(WrappingAlgorithm::RsaesPkcs1V15, &blob, &LEGACY, &mut r)
+            .for_algorithm(WrappingAlgorithm::RsaesPkcs1V15)
+            .unwrap(&blob, &LEGACY, &mut r)
             .unwrap();
         let b = k
             .private
-            .unwrap(WrappingAlgorithm::RsaesPkcs1V15, &blob, &LEGACY, &mut r)
+            .for_algorithm(WrappingAlgorithm::RsaesPkcs1V15)
+            .unwrap(&blob, &LEGACY, &mut r)
             .unwrap();
         assert_ne!(&a[..], &material[..]);
         // Deterministic: blinding randomness does not change the synthetic message.
@@ -403,7 +413,7 @@ fn material_over_the_oaep_limit_is_a_validation_error() {
                 WrappingAlgorithm::RsaesOaepSha1,
                 WrappingAlgorithm::RsaesOaepSha256,
             ] {
-                let max = wrap::max_material_len(alg, spec).unwrap();
+                let max = kms_import::max_material_len(alg, spec).unwrap();
                 let k = key(spec);
                 assert!(k.public.wrap(alg, &vec![1; max], &LEGACY, &mut r).is_ok());
                 let e = k
@@ -423,7 +433,7 @@ fn material_over_the_oaep_limit_is_a_validation_error() {
         );
         // RSA_AES: the whole blob must stay within 6144 bytes.
         let k = key(WrappingKeySpec::Rsa4096);
-        let max = wrap::max_material_len(
+        let max = kms_import::max_material_len(
             WrappingAlgorithm::RsaAesKeyWrapSha256,
             WrappingKeySpec::Rsa4096,
         )
@@ -471,7 +481,10 @@ fn wrapped(alg: WrappingAlgorithm, spec: WrappingKeySpec, material: &[u8]) -> Ve
 }
 
 fn assert_invalid(alg: WrappingAlgorithm, spec: WrappingKeySpec, blob: &[u8], what: &str) {
-    let r = key(spec).private.unwrap(alg, blob, &LEGACY, &mut rng(9));
+    let r = key(spec)
+        .private
+        .for_algorithm(alg)
+        .unwrap(blob, &LEGACY, &mut rng(9));
     if !offered(alg) {
         let e = r.unwrap_err();
         assert_eq!(
@@ -647,7 +660,7 @@ fn rsa_aes_rejects_an_rsa_part_that_is_not_a_32_byte_key() {
                 } else {
                     vec![0x5A; 32]
                 };
-                blob.extend(wrap::aes_kwp_wrap(provider(), &kwp_kek, &[0x33; 32]).unwrap());
+                blob.extend(provider::aes_kwp_wrap(provider(), &kwp_kek, &[0x33; 32]).unwrap());
                 assert_invalid(
                     WrappingAlgorithm::RsaAesKeyWrapSha256,
                     spec,
@@ -662,15 +675,11 @@ fn rsa_aes_rejects_an_rsa_part_that_is_not_a_32_byte_key() {
                 .ops()
                 .rsa_encrypt(RsaPadding::OaepSha256, &aes, &mut r)
                 .unwrap();
-            blob.extend(wrap::aes_kwp_wrap(provider(), &aes, &[0x33; 32]).unwrap());
+            blob.extend(provider::aes_kwp_wrap(provider(), &aes, &[0x33; 32]).unwrap());
             let out = k
                 .private
-                .unwrap(
-                    WrappingAlgorithm::RsaAesKeyWrapSha256,
-                    &blob,
-                    &LEGACY,
-                    &mut r,
-                )
+                .for_algorithm(WrappingAlgorithm::RsaAesKeyWrapSha256)
+                .unwrap(&blob, &LEGACY, &mut r)
                 .unwrap();
             assert_eq!(&out[..], &[0x33; 32]);
             assert_eq!(good.len(), n + 40);
@@ -685,7 +694,7 @@ fn an_eight_byte_kwp_remainder_never_unwraps_to_empty_material() {
         let trap = [0xA6, 0x59, 0x59, 0xA6, 0, 0, 0, 0];
         let p = provider();
         assert_eq!(
-            wrap::aes_kwp_unwrap(p, &[0; 32], &trap).unwrap_err(),
+            provider::aes_kwp_unwrap(p, &[0; 32], &trap).unwrap_err(),
             Error::InvalidCiphertext
         );
         // The provider itself refuses it as well.
@@ -728,7 +737,7 @@ fn garbage_and_empty_input_is_invalid_ciphertext_for_every_algorithm() {
                 let mut blob = vec![0x00; n];
                 blob[n - 1] = 2;
                 blob.extend_from_slice(&[0x77; 40]);
-                let blob = if wrap::compat::is_rsa_aes(alg) {
+                let blob = if is_rsa_aes(alg) {
                     blob
                 } else {
                     blob[..n].to_vec()
@@ -783,7 +792,8 @@ fn pkcs1_v1_5_is_unsupported_on_providers_without_it() {
             .unwrap();
         let e = k
             .private
-            .unwrap(WrappingAlgorithm::RsaesPkcs1V15, &blob, &LEGACY, &mut r)
+            .for_algorithm(WrappingAlgorithm::RsaesPkcs1V15)
+            .unwrap(&blob, &LEGACY, &mut r)
             .unwrap_err();
         assert_eq!(e.code(), "UnsupportedOperationException");
     });
@@ -808,7 +818,8 @@ fn material_wrapped_by_one_provider_unwraps_with_every_other() {
                         .unwrap();
                     let back = KEYS[j][idx]
                         .private
-                        .unwrap(alg, &blob, &LEGACY, &mut r)
+                        .for_algorithm(alg)
+                        .unwrap(&blob, &LEGACY, &mut r)
                         .unwrap();
                     assert_eq!(
                         &back[..],

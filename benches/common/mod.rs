@@ -7,13 +7,17 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::Criterion;
-use kms_import::import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::pool::WrappingKeyPool;
-use kms_import::record::{CreateKeyParams, KeyRecord};
-use kms_import::token::{SealingKey, SealingKeys};
-use kms_import::wrap::{self, RsaPadding, WrappingPrivateKey, WrappingProvider, WrappingPublicKey};
+use kms_import::WrappingKeyPool;
+use kms_import::provider;
+use kms_import::{CreateKeyParams, KeyRecord};
+use kms_import::{GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService};
+use kms_import::{KeyContext, KeyId};
 use kms_import::{KeySpec, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec};
+use kms_import::{SealingKey, SealingKeys};
+use kms_import::{
+    WrappingPrivateKey, WrappingPublicKey,
+    provider::{RsaPadding, WrappingProvider},
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use time::OffsetDateTime;
@@ -191,7 +195,7 @@ pub fn bench_rsa_private_op(c: &mut Criterion, group: &str) {
     group
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500));
-    for provider in wrap::available_providers() {
+    for provider in provider::available_providers() {
         for spec in SPECS {
             let mut r = rng(1);
             let (sk, ct) = yardstick(provider, spec, &mut r);

@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
-use kms_import::wrap::{WrapPolicy, WrappingProvider, check_provider_supports, default_provider};
 use kms_import::{Error, WrappingAlgorithm};
+use kms_import::{
+    WrapPolicy,
+    provider::{WrappingProvider, check_provider_supports, default_provider},
+};
 
 /// A failure: the AWS exception name and the message, printed as one line.
 pub struct Failure(pub &'static str, pub String);
@@ -105,7 +108,7 @@ fn cannot_write(path: &Path, e: &std::io::Error) -> Failure {
 pub fn provider_for(algorithm: WrappingAlgorithm) -> &'static dyn WrappingProvider {
     #[cfg(feature = "aws-lc")]
     {
-        let fast = kms_import::wrap::aws_lc_provider();
+        let fast = kms_import::provider::aws_lc_provider();
         if check_provider_supports(fast, algorithm).is_ok() {
             return fast;
         }

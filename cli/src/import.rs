@@ -17,7 +17,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::{Blob, DateTime, DateTimeFormat};
 use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType};
-use kms_import::wrap::{WrapPolicy, WrappingPublicKey, max_material_len, valid_pairs};
+use kms_import::{WrapPolicy, WrappingPublicKey, check_compatible, max_material_len, valid_pairs};
 use kms_import::{
     ImportType, KeyMaterial, KeySpec, WrappingAlgorithm, WrappingKeySpec, validate_material,
 };
@@ -191,7 +191,7 @@ fn choose_pair(
     policy: &WrapPolicy,
 ) -> Result<(WrappingAlgorithm, WrappingKeySpec), ImportFailure> {
     if let (Some(a), Some(w)) = (algorithm, wrapping_key_spec) {
-        kms_import::wrap::check_compatible(spec, a, w, policy)?;
+        check_compatible(spec, a, w, policy)?;
     }
     let matching: Vec<_> = valid_pairs(spec, policy)
         .into_iter()

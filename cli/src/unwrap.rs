@@ -12,7 +12,7 @@
 use crate::KeyArgs;
 use crate::common::{self as cli, Failure};
 use crate::keys;
-use kms_import::wrap::WrappingPrivateKey;
+use kms_import::WrappingPrivateKey;
 use zeroize::Zeroizing;
 
 pub fn run(args: &KeyArgs) -> Result<(), Failure> {
@@ -21,8 +21,7 @@ pub fn run(args: &KeyArgs) -> Result<(), Failure> {
     let key = WrappingPrivateKey::from_pkcs8_der_with(cli::provider_for(args.algorithm), &pk8)?;
     let blob = cli::read(&args.input)?;
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    let material = key.unwrap(
-        args.algorithm,
+    let material = key.for_algorithm(args.algorithm).unwrap(
         &blob,
         &cli::policy_for(args.algorithm),
         &mut rng,

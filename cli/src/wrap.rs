@@ -10,7 +10,7 @@
 use crate::KeyArgs;
 use crate::common::{self as cli, Failure};
 use crate::keys;
-use kms_import::wrap::{WrappingProvider, WrappingPublicKey};
+use kms_import::{WrappingPublicKey, provider::WrappingProvider};
 use zeroize::Zeroizing;
 
 fn load_public_key(

@@ -13,7 +13,7 @@ use aws_sdk_kms::types::{
     WrappingKeySpec,
 };
 use common::{kms_client, runtime};
-use kms_import::wrap::{WrapPolicy, WrappingPublicKey};
+use kms_import::{WrapPolicy, WrappingPublicKey};
 
 struct Params {
     public_key: Vec<u8>,

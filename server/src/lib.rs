@@ -30,19 +30,23 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alias;
 mod answers;
 pub mod args;
+pub mod crypto;
 mod envelope;
 mod generated;
 mod http;
 pub mod logging;
 mod material;
+pub mod names;
 mod ops;
 mod pool;
 mod quota;
 mod region;
 mod store;
 mod tags;
+pub mod wire;
 
 /// What every module of the server uses.
 mod prelude {
@@ -54,7 +58,13 @@ mod prelude {
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
     pub(crate) use std::time::Duration as StdDuration;
 
+    pub(crate) use crate::alias::{AliasContext, AliasName, KeyIdentifier, ResolvedKeyRef};
+    pub(crate) use crate::crypto::MaterialCrypto;
     pub(crate) use crate::material::generate_material;
+    pub(crate) use crate::names::{
+        EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
+    };
+    pub(crate) use crate::wire::{self, Operation, Request, Response};
     pub(crate) use aes_gcm::aead::{AeadInOut, KeyInit};
     pub(crate) use aes_gcm::{Aes256Gcm, Key as GcmKey, Nonce as GcmNonce, Tag as GcmTag};
     pub(crate) use getrandom::SysRng;
@@ -64,23 +74,17 @@ mod prelude {
     pub(crate) use hyper::service::service_fn;
     pub(crate) use hyper::{Method, StatusCode};
     pub(crate) use hyper_util::rt::TokioIo;
-    pub(crate) use kms_import::import::ImportService;
-    pub(crate) use kms_import::key_id::{
-        AliasName, KeyContext, KeyId, KeyIdentifier, ResolvedKeyRef,
-    };
-    pub(crate) use kms_import::names::{
-        EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
-    };
-    pub(crate) use kms_import::pool::WrappingKeyPool;
-    pub(crate) use kms_import::record::{CreateKeyParams, KeyRecord};
-    pub(crate) use kms_import::state::KeyOperation;
-    pub(crate) use kms_import::token::{SealingKey, SealingKeys};
-    pub(crate) use kms_import::wire::{self, Operation, Request, Response};
-    pub(crate) use kms_import::wrap::{WrappingPrivateKey, check_compatible};
+    pub(crate) use kms_import::ImportService;
+    pub(crate) use kms_import::KeyOperation;
+    pub(crate) use kms_import::WrappingKeyPool;
+    pub(crate) use kms_import::{CreateKeyParams, KeyRecord};
     pub(crate) use kms_import::{
         Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
         WrappingKeySpec, validate_material,
     };
+    pub(crate) use kms_import::{KeyContext, KeyId};
+    pub(crate) use kms_import::{SealingKey, SealingKeys};
+    pub(crate) use kms_import::{WrappingPrivateKey, check_compatible};
     pub(crate) use rand_core::{CryptoRng, UnwrapErr};
     pub(crate) use time::OffsetDateTime;
     pub(crate) use zeroize::Zeroizing;

@@ -117,7 +117,7 @@ impl Key {
                 self.record.check_usable(now)?;
                 validate_material(self.record.key_spec(), &generated.current()?.material)
             }
-            None => kms_import::import::usable_material(&self.record, now),
+            None => kms_import::usable_material(&self.record, now),
         }
     }
 
@@ -133,14 +133,10 @@ impl Key {
                 let version = generated.find(id).ok_or(Error::InvalidCiphertext)?;
                 validate_material(self.record.key_spec(), &version.material)
             }
-            None => {
-                kms_import::import::usable_material_by_id(&self.record, id, now).map_err(
-                    |e| match e {
-                        Error::IncorrectKey(_) => Error::InvalidCiphertext,
-                        other => other,
-                    },
-                )
-            }
+            None => kms_import::usable_material_by_id(&self.record, id, now).map_err(|e| match e {
+                Error::IncorrectKey(_) => Error::InvalidCiphertext,
+                other => other,
+            }),
         }
     }
 
@@ -230,10 +226,9 @@ impl Kms {
             }),
             Request::ListKeys(r) => Response::ListKeys(self.list_keys(r)?),
             Request::GetParametersForImport(r) => {
-                Response::GetParametersForImport(self.get_parameters(r.into(), now, &mut rng)?)
+                Response::GetParametersForImport(self.get_parameters(r, now, &mut rng)?)
             }
             Request::ImportKeyMaterial(r) => {
-                let r: kms_import::import::ImportKeyMaterialRequest = r.into();
                 let id = self.import.resolve_key_id(&r.key_id)?;
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
@@ -243,7 +238,6 @@ impl Kms {
                 Response::ImportKeyMaterial(out.into())
             }
             Request::DeleteImportedKeyMaterial(r) => {
-                let r: kms_import::import::DeleteImportedKeyMaterialRequest = r.into();
                 let id = self.import.resolve_key_id(&r.key_id)?;
                 let out = self.with_key_id(&id, now, |k| {
                     self.import
@@ -263,7 +257,7 @@ impl Kms {
             Request::ScheduleKeyDeletion(r) => {
                 let days = r
                     .pending_window_in_days
-                    .unwrap_or(kms_import::record::DEFAULT_PENDING_WINDOW_DAYS);
+                    .unwrap_or(kms_import::DEFAULT_PENDING_WINDOW_DAYS);
                 Response::ScheduleKeyDeletion(self.with_key_strict(&r.key_id, now, |k| {
                     let date = k.record.schedule_deletion(now, Some(days)).into_result()?;
                     Ok(wire::ScheduleKeyDeletionResponse {
@@ -411,7 +405,7 @@ impl Kms {
                         &k.record,
                         &r.key_id,
                         r.include_key_material
-                            .unwrap_or(kms_import::names::IncludeKeyMaterial::RotationsOnly),
+                            .unwrap_or(kms_import::IncludeKeyMaterial::RotationsOnly),
                         r.limit,
                         r.marker.as_deref(),
                         now,
@@ -422,12 +416,6 @@ impl Kms {
                         &page,
                     ))
                 })?)
-            }
-            other => {
-                return Err(Error::UnsupportedOperation(format!(
-                    "Operation {} is not supported by this server.",
-                    other.operation()
-                )));
             }
         })
     }
@@ -554,7 +542,7 @@ impl Kms {
 
     pub(crate) fn get_parameters(
         &self,
-        r: kms_import::import::GetParametersForImportRequest,
+        r: kms_import::GetParametersForImportRequest,
         now: OffsetDateTime,
         rng: &mut OsRng,
     ) -> Result<wire::GetParametersForImportResponse, Error> {

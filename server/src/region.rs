@@ -43,8 +43,8 @@ pub(crate) fn key_identifiers(request: &Request) -> Vec<&str> {
         | Request::EnableKey(r)
         | Request::DisableKey(r)
         | Request::CancelKeyDeletion(r)
-        | Request::GetPublicKey(r)
-        | Request::RotateKeyOnDemand(r) => vec![&r.key_id],
+        | Request::GetPublicKey(r) => vec![&r.key_id],
+        Request::RotateKeyOnDemand(r) => vec![&r.key_id],
         Request::GetParametersForImport(r) => vec![&r.key_id],
         Request::ImportKeyMaterial(r) => vec![&r.key_id],
         Request::DeleteImportedKeyMaterial(r) => vec![&r.key_id],

@@ -3,7 +3,7 @@
 use crate::error::Error;
 
 /// Longest key-material description ImportKeyMaterial accepts, in characters.
-pub const MAX_MATERIAL_DESCRIPTION_LEN: usize = 256;
+pub(crate) const MAX_MATERIAL_DESCRIPTION_LEN: usize = 256;
 
 /// The pattern AWS's model gives, quoted in the error message.
 pub(crate) const MATERIAL_DESCRIPTION_PATTERN: &str = "^[a-zA-Z0-9:/_\\s.-]+$";

@@ -1,17 +1,16 @@
 //! ECC_NIST_P256/P384/P521 and ECC_SECG_P256K1 material: a DER PKCS#8 `id-ecPublicKey` key on
 //! the named curve of the key spec, wrapping an RFC 5915 ECPrivateKey whose scalar is in range
-//! and whose optional parameters and public point agree with it; and ECDSA over it.
+//! and whose optional parameters and public point agree with it.
 
 use pkcs8::der::asn1::AnyRef;
 use pkcs8::der::{Tag, Tagged};
 use pkcs8::{ObjectIdentifier, PrivateKeyInfoRef};
-use rand_core::CryptoRng;
 use sec1::{EcParameters, EcPrivateKey};
 use spki::EncodePublicKey;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::der_strict;
-use super::validated::{Digested, Fault};
+use super::validated::Fault;
 use crate::names::KeySpec;
 
 /// `id-ecPublicKey` (RFC 5480).
@@ -129,63 +128,6 @@ impl EccKey {
         .map_err(|_| Fault::Internal)?
         .into_vec();
         Ok((key, spki))
-    }
-
-    /// A DER-encoded ECDSA signature of `digest`, with RFC 6979 nonces hedged with `rng`.
-    pub(crate) fn sign(&self, digest: &Digested, rng: &mut dyn CryptoRng) -> Option<Vec<u8>> {
-        use p256::ecdsa::signature::hazmat::RandomizedPrehashSigner;
-        let d = digest.as_slice();
-        let der = match self {
-            EccKey::P256(k) => {
-                RandomizedPrehashSigner::<p256::ecdsa::DerSignature>::sign_prehash_with_rng(
-                    k, rng, d,
-                )
-                .ok()?
-                .to_bytes()
-            }
-            EccKey::P384(k) => {
-                RandomizedPrehashSigner::<p384::ecdsa::DerSignature>::sign_prehash_with_rng(
-                    k, rng, d,
-                )
-                .ok()?
-                .to_bytes()
-            }
-            EccKey::P521(k) => {
-                RandomizedPrehashSigner::<p521::ecdsa::DerSignature>::sign_prehash_with_rng(
-                    k, rng, d,
-                )
-                .ok()?
-                .to_bytes()
-            }
-            EccKey::K256(k) => {
-                RandomizedPrehashSigner::<k256::ecdsa::DerSignature>::sign_prehash_with_rng(
-                    k, rng, d,
-                )
-                .ok()?
-                .to_bytes()
-            }
-        };
-        Some(der.to_vec())
-    }
-
-    /// Whether the DER `signature` is valid for `digest`. On secp256k1 a high-S signature is
-    /// accepted (as OpenSSL accepts it), although this crate only produces low-S ones.
-    pub(crate) fn verify(&self, digest: &Digested, signature: &[u8]) -> bool {
-        use p256::ecdsa::signature::hazmat::PrehashVerifier;
-        let d = digest.as_slice();
-        match self {
-            EccKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|s| k.verifying_key().verify_prehash(d, &s).is_ok()),
-            EccKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|s| k.verifying_key().verify_prehash(d, &s).is_ok()),
-            EccKey::P521(k) => p521::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|s| k.verifying_key().verify_prehash(d, &s).is_ok()),
-            EccKey::K256(k) => k256::ecdsa::Signature::from_der(signature).is_ok_and(|s| {
-                k.verifying_key()
-                    .verify_prehash(d, &s.normalize_s())
-                    .is_ok()
-            }),
-        }
     }
 }
 

@@ -1,22 +1,18 @@
 //! RSA_2048/3072/4096 material: a DER PKCS#8 `rsaEncryption` private key with two primes, the
-//! exact modulus size of the key spec, a consistent key pair and consistent CRT values; and
-//! the operations that prove it is in use (RSASSA-PSS, RSASSA-PKCS1-v1_5, RSAES-OAEP).
+//! exact modulus size of the key spec, a consistent key pair and consistent CRT values.
 
 use pkcs8::der::asn1::{Null, UintRef};
 use pkcs8::der::{Any, Encode};
 use pkcs8::{ObjectIdentifier, PrivateKeyInfoRef};
-use rand_core::CryptoRng;
 use rsa::pkcs1::RsaPrivateKeyRef;
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-use rsa::{BoxedUint, Oaep, Pkcs1v15Sign, Pss, RsaPrivateKey};
-use sha2::{Sha256, Sha384, Sha512};
+use rsa::{BoxedUint, RsaPrivateKey};
 use spki::EncodePublicKey;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::der_strict;
-use super::validated::{Digested, Fault};
-use crate::names::{EncryptionAlgorithmSpec, SigningAlgorithmSpec};
+use super::validated::Fault;
 
 /// `rsaEncryption` (PKCS #1, RFC 8017 appendix C).
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -117,101 +113,13 @@ impl RsaKey {
         Some(out)
     }
 
-    /// Signs a digest made with the hash of `alg` (the caller has checked its length).
-    pub(crate) fn sign(
-        &self,
-        alg: SigningAlgorithmSpec,
-        digest: &Digested,
-        rng: &mut dyn CryptoRng,
-    ) -> Option<Vec<u8>> {
-        use SigningAlgorithmSpec as A;
-        let d = digest.as_slice();
-        let signed = match alg {
-            A::RsassaPssSha256 => self.key.sign_with_rng(rng, Pss::<Sha256>::new(), d),
-            A::RsassaPssSha384 => self.key.sign_with_rng(rng, Pss::<Sha384>::new(), d),
-            A::RsassaPssSha512 => self.key.sign_with_rng(rng, Pss::<Sha512>::new(), d),
-            A::RsassaPkcs1V15Sha256 => {
-                self.key
-                    .sign_with_rng(rng, Pkcs1v15Sign::new::<Sha256>(), d)
-            }
-            A::RsassaPkcs1V15Sha384 => {
-                self.key
-                    .sign_with_rng(rng, Pkcs1v15Sign::new::<Sha384>(), d)
-            }
-            A::RsassaPkcs1V15Sha512 => {
-                self.key
-                    .sign_with_rng(rng, Pkcs1v15Sign::new::<Sha512>(), d)
-            }
-            _ => return None,
-        };
-        signed.ok()
-    }
-
-    /// Whether `signature` is valid for `digest` under `alg`.
-    pub(crate) fn verify(
-        &self,
-        alg: SigningAlgorithmSpec,
-        digest: &Digested,
-        signature: &[u8],
-    ) -> bool {
-        use SigningAlgorithmSpec as A;
-        let public = self.key.as_public_key();
-        let d = digest.as_slice();
-        let checked = match alg {
-            A::RsassaPssSha256 => public.verify(Pss::<Sha256>::new(), d, signature),
-            A::RsassaPssSha384 => public.verify(Pss::<Sha384>::new(), d, signature),
-            A::RsassaPssSha512 => public.verify(Pss::<Sha512>::new(), d, signature),
-            A::RsassaPkcs1V15Sha256 => public.verify(Pkcs1v15Sign::new::<Sha256>(), d, signature),
-            A::RsassaPkcs1V15Sha384 => public.verify(Pkcs1v15Sign::new::<Sha384>(), d, signature),
-            A::RsassaPkcs1V15Sha512 => public.verify(Pkcs1v15Sign::new::<Sha512>(), d, signature),
-            _ => return false,
-        };
-        checked.is_ok()
-    }
-
-    /// RSAES-OAEP encryption; `None` when the plaintext is too long for the modulus.
-    pub(crate) fn encrypt(
-        &self,
-        alg: EncryptionAlgorithmSpec,
-        plaintext: &[u8],
-        rng: &mut dyn CryptoRng,
-    ) -> Option<Vec<u8>> {
-        let public = self.key.as_public_key();
-        match alg {
-            EncryptionAlgorithmSpec::RsaesOaepSha1 => {
-                public.encrypt(rng, Oaep::<sha1::Sha1>::new(), plaintext)
-            }
-            EncryptionAlgorithmSpec::RsaesOaepSha256 => {
-                public.encrypt(rng, Oaep::<Sha256>::new(), plaintext)
-            }
-            _ => return None,
-        }
-        .ok()
-    }
-
-    /// RSAES-OAEP decryption, blinded with `rng`; `None` on any failure.
-    pub(crate) fn decrypt(
-        &self,
-        alg: EncryptionAlgorithmSpec,
-        ciphertext: &[u8],
-        rng: &mut dyn CryptoRng,
-    ) -> Option<Zeroizing<Vec<u8>>> {
-        if ciphertext.len() != self.key.size() {
-            return None;
-        }
-        match alg {
-            EncryptionAlgorithmSpec::RsaesOaepSha1 => {
-                self.key
-                    .decrypt_blinded(rng, Oaep::<sha1::Sha1>::new(), ciphertext)
-            }
-            EncryptionAlgorithmSpec::RsaesOaepSha256 => {
-                self.key
-                    .decrypt_blinded(rng, Oaep::<Sha256>::new(), ciphertext)
-            }
-            _ => return None,
-        }
-        .ok()
-        .map(Zeroizing::new)
+    /// The key as unencrypted PKCS#8 DER, re-encoded from the checked key.
+    pub(crate) fn pkcs8_der(&self) -> Option<Zeroizing<Vec<u8>>> {
+        use rsa::pkcs8::EncodePrivateKey;
+        self.key
+            .to_pkcs8_der()
+            .ok()
+            .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
     }
 }
 

@@ -3,18 +3,13 @@
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use rand_core::CryptoRng;
-use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::KeyMaterial;
 use super::ecc_key::EccKey;
 use super::rsa_key::RsaKey;
 use crate::error::Error;
-use crate::names::{
-    EncryptionAlgorithmSpec, KeySpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
-};
+use crate::names::KeySpec;
 
 /// Why material failed the checks of its key spec. Each kind has one fixed text; none contains
 /// material bytes.
@@ -114,17 +109,16 @@ pub fn validate_material(
             UsableKey::Symmetric(key)
         }
         KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
-            let (min, alg) = match spec {
-                KeySpec::Hmac224 => (28, MacAlgorithmSpec::HmacSha224),
-                KeySpec::Hmac256 => (32, MacAlgorithmSpec::HmacSha256),
-                KeySpec::Hmac384 => (48, MacAlgorithmSpec::HmacSha384),
-                _ => (64, MacAlgorithmSpec::HmacSha512),
+            let min = match spec {
+                KeySpec::Hmac224 => 28,
+                KeySpec::Hmac256 => 32,
+                KeySpec::Hmac384 => 48,
+                _ => 64,
             };
             if !(min..=HMAC_MAX_KEY_LEN).contains(&bytes.len()) {
                 return Err(Fault::Length.into_error(spec));
             }
             UsableKey::Hmac(HmacKey {
-                alg,
                 key: Zeroizing::new(bytes.to_vec()),
             })
         }
@@ -155,12 +149,12 @@ pub fn validate_material(
 /// The longest HMAC key AWS accepts: 1024 bits.
 const HMAC_MAX_KEY_LEN: usize = 128;
 
-/// Imported material that passed [`validate_material`]: what an embedder needs to use the key.
+/// Imported material that passed [`validate_material`]: what an embedder needs to use the key
+/// (its public key, and the private key in the form its own cryptography takes: the symmetric
+/// key, the HMAC key, the RSA key as PKCS#8, the ECC private scalar). The algorithms are the
+/// embedder's; this crate checks and hands out the key.
 ///
-/// It holds secrets (zeroized on drop) and its `Debug` shows only the key spec. The algorithm
-/// checks here compare the request with the key *spec*; whether the key's *usage*
-/// (SIGN_VERIFY, ENCRYPT_DECRYPT, ...) allows the operation is the caller's check, from the
-/// key's metadata.
+/// It holds secrets (zeroized on drop) and its `Debug` shows only the key spec.
 #[derive(Clone)]
 pub struct ValidatedMaterial {
     spec: KeySpec,
@@ -222,7 +216,6 @@ impl fmt::Debug for SymmetricKey {
 
 #[derive(Clone)]
 struct HmacKey {
-    alg: MacAlgorithmSpec,
     key: Zeroizing<Vec<u8>>,
 }
 
@@ -232,15 +225,6 @@ impl fmt::Debug for ValidatedMaterial {
             .field("key_spec", &format_args!("{}", self.spec))
             .field("key", &format_args!("<redacted>"))
             .finish()
-    }
-}
-
-/// The hash the signature is computed over: the message hashed, or the caller's digest.
-pub(crate) struct Digested(Vec<u8>);
-
-impl Digested {
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.0
     }
 }
 
@@ -286,276 +270,32 @@ impl ValidatedMaterial {
         }
     }
 
-    /// The signing algorithms the key spec allows (empty for symmetric and HMAC keys).
-    pub fn signing_algorithms(&self) -> &'static [SigningAlgorithmSpec] {
-        use SigningAlgorithmSpec as A;
+    /// The key of an HMAC key spec (28 to 128 bytes), for the embedder's GenerateMac and
+    /// VerifyMac; `None` for any other key spec. Callers must not log or persist it.
+    pub fn hmac_key(&self) -> Option<&[u8]> {
         match &self.key {
-            UsableKey::Rsa(_) => &[
-                A::RsassaPssSha256,
-                A::RsassaPssSha384,
-                A::RsassaPssSha512,
-                A::RsassaPkcs1V15Sha256,
-                A::RsassaPkcs1V15Sha384,
-                A::RsassaPkcs1V15Sha512,
-            ],
-            UsableKey::Ecc { key, .. } => match key {
-                EccKey::P256(_) | EccKey::K256(_) => &[A::EcdsaSha256],
-                EccKey::P384(_) => &[A::EcdsaSha384],
-                EccKey::P521(_) => &[A::EcdsaSha512],
-            },
-            UsableKey::Symmetric(_) | UsableKey::Hmac(_) => &[],
-        }
-    }
-
-    /// The encryption algorithms this handle implements for the key spec: RSAES_OAEP_SHA_1
-    /// and RSAES_OAEP_SHA_256 for RSA keys, none otherwise (SYMMETRIC_DEFAULT encryption is
-    /// the embedder's, through [`ValidatedMaterial::symmetric_key`]).
-    pub fn encryption_algorithms(&self) -> &'static [EncryptionAlgorithmSpec] {
-        match &self.key {
-            UsableKey::Rsa(_) => &[
-                EncryptionAlgorithmSpec::RsaesOaepSha1,
-                EncryptionAlgorithmSpec::RsaesOaepSha256,
-            ],
-            _ => &[],
-        }
-    }
-
-    /// The MAC algorithm of an HMAC key spec (HMAC_256 → HMAC_SHA_256, ...).
-    pub fn mac_algorithm(&self) -> Option<MacAlgorithmSpec> {
-        match &self.key {
-            UsableKey::Hmac(k) => Some(k.alg),
+            UsableKey::Hmac(k) => Some(&k.key),
             _ => None,
         }
     }
 
-    /// GenerateMac: the HMAC of `message`.
-    ///
-    /// # Errors
-    /// `InvalidKeyUsageException` unless the key is an HMAC key and `alg` is its algorithm.
-    pub fn mac(&self, alg: MacAlgorithmSpec, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let key = self.hmac_key(alg)?;
-        Ok(mac_state(alg, &key.key, message)?.finalize())
-    }
-
-    /// VerifyMac: whether `mac` is the HMAC of `message`, compared in constant time. A MAC of
-    /// the wrong length is simply not valid. AWS reports `false` as
-    /// `KMSInvalidMacException`; that mapping is the caller's.
-    ///
-    /// # Errors
-    /// `InvalidKeyUsageException` unless the key is an HMAC key and `alg` is its algorithm.
-    pub fn verify_mac(
-        &self,
-        alg: MacAlgorithmSpec,
-        message: &[u8],
-        mac: &[u8],
-    ) -> Result<bool, Error> {
-        let key = self.hmac_key(alg)?;
-        Ok(mac_state(alg, &key.key, message)?.verify(mac))
-    }
-
-    fn hmac_key(&self, alg: MacAlgorithmSpec) -> Result<&HmacKey, Error> {
+    /// The private key of an RSA key spec as unencrypted PKCS#8 DER (re-encoded from the
+    /// checked key), for the embedder's Sign, Verify and RSAES-OAEP Decrypt; `None` for any
+    /// other key spec. Zeroized on drop; callers must not log or persist it.
+    pub fn rsa_private_key_der(&self) -> Option<Zeroizing<Vec<u8>>> {
         match &self.key {
-            UsableKey::Hmac(k) if k.alg == alg => Ok(k),
-            _ => Err(Error::InvalidKeyUsage(format!(
-                "MAC algorithm {alg} is not valid for key spec {}.",
-                self.spec
-            ))),
+            UsableKey::Rsa(k) => k.pkcs8_der(),
+            _ => None,
         }
     }
 
-    /// Sign: a signature over `message` (hashed here when `message_type` is RAW, taken as the
-    /// digest when it is DIGEST). RSASSA-PSS uses a salt as long as the hash, as AWS does;
-    /// the RSA private operation is blinded with `rng`. ECDSA signatures are DER-encoded, with
-    /// RFC 6979 nonces hedged with `rng`.
-    ///
-    /// Allowed pairs: RSA keys with the six RSASSA algorithms; ECC_NIST_P256 and
-    /// ECC_SECG_P256K1 with ECDSA_SHA_256, ECC_NIST_P384 with ECDSA_SHA_384, ECC_NIST_P521
-    /// with ECDSA_SHA_512.
-    ///
-    /// # Errors
-    /// - `InvalidKeyUsageException` when `alg` is not allowed for the key spec.
-    /// - `ValidationException` when a DIGEST message is not exactly as long as the hash.
-    /// - `KMSInternalException` if the signer fails (the RNG failed).
-    pub fn sign(
-        &self,
-        alg: SigningAlgorithmSpec,
-        message_type: MessageType,
-        message: &[u8],
-        rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error> {
-        let digest = self.signing_digest(alg, message_type, message)?;
-        let signature = match &self.key {
-            UsableKey::Rsa(k) => k.sign(alg, &digest, rng),
-            UsableKey::Ecc { key, .. } => key.sign(&digest, rng),
-            UsableKey::Symmetric(_) | UsableKey::Hmac(_) => None,
-        };
-        signature.ok_or(Error::Internal)
-    }
-
-    /// Verify: whether `signature` is valid for `message` under `alg`. A malformed signature
-    /// is simply not valid. AWS reports `false` as `KMSInvalidSignatureException`; that
-    /// mapping is the caller's.
-    ///
-    /// # Errors
-    /// As [`ValidatedMaterial::sign`], except that verification never needs randomness.
-    pub fn verify(
-        &self,
-        alg: SigningAlgorithmSpec,
-        message_type: MessageType,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<bool, Error> {
-        let digest = self.signing_digest(alg, message_type, message)?;
-        Ok(match &self.key {
-            UsableKey::Rsa(k) => k.verify(alg, &digest, signature),
-            UsableKey::Ecc { key, .. } => key.verify(&digest, signature),
-            UsableKey::Symmetric(_) | UsableKey::Hmac(_) => false,
-        })
-    }
-
-    fn signing_digest(
-        &self,
-        alg: SigningAlgorithmSpec,
-        message_type: MessageType,
-        message: &[u8],
-    ) -> Result<Digested, Error> {
-        if !self.signing_algorithms().contains(&alg) {
-            return Err(Error::InvalidKeyUsage(format!(
-                "Signing algorithm {alg} is not valid for key spec {}.",
-                self.spec
-            )));
-        }
-        use SigningAlgorithmSpec as A;
-        let hash_len = match alg {
-            A::RsassaPssSha256 | A::RsassaPkcs1V15Sha256 | A::EcdsaSha256 => 32,
-            A::RsassaPssSha384 | A::RsassaPkcs1V15Sha384 | A::EcdsaSha384 => 48,
-            A::RsassaPssSha512 | A::RsassaPkcs1V15Sha512 | A::EcdsaSha512 => 64,
-            _ => return Err(Error::Internal),
-        };
-        match message_type {
-            MessageType::Digest if message.len() == hash_len => Ok(Digested(message.to_vec())),
-            MessageType::Digest => Err(Error::Validation(format!(
-                "Digest is invalid length for algorithm {alg}."
-            ))),
-            MessageType::Raw => Ok(Digested(match hash_len {
-                32 => Sha256::digest(message).to_vec(),
-                48 => Sha384::digest(message).to_vec(),
-                _ => Sha512::digest(message).to_vec(),
-            })),
-        }
-    }
-
-    /// Encrypt with RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256 under an RSA key (empty label, MGF1
-    /// with the same hash).
-    ///
-    /// # Errors
-    /// - `InvalidKeyUsageException` for another algorithm or a non-RSA key. For a
-    ///   SYMMETRIC_DEFAULT key, `UnsupportedOperationException`: the embedder encrypts with
-    ///   [`ValidatedMaterial::symmetric_key`].
-    /// - `ValidationException` when the plaintext is too long for the modulus and hash.
-    pub fn encrypt(
-        &self,
-        alg: EncryptionAlgorithmSpec,
-        plaintext: &[u8],
-        rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error> {
-        let key = self.rsa_encryption_key(alg)?;
-        key.encrypt(alg, plaintext, rng).ok_or_else(|| {
-            Error::Validation(format!(
-                "The plaintext is too long for algorithm {alg} with key spec {}.",
-                self.spec
-            ))
-        })
-    }
-
-    /// Decrypt an RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256 ciphertext; the private operation is
-    /// blinded with `rng`. The plaintext is zeroized on drop.
-    ///
-    /// # Errors
-    /// - As [`ValidatedMaterial::encrypt`] for the algorithm and key spec.
-    /// - `InvalidCiphertextException` (one message for every cause) when the ciphertext does
-    ///   not decrypt.
-    pub fn decrypt(
-        &self,
-        alg: EncryptionAlgorithmSpec,
-        ciphertext: &[u8],
-        rng: &mut dyn CryptoRng,
-    ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let key = self.rsa_encryption_key(alg)?;
-        key.decrypt(alg, ciphertext, rng)
-            .ok_or(Error::InvalidCiphertext)
-    }
-
-    fn rsa_encryption_key(&self, alg: EncryptionAlgorithmSpec) -> Result<&RsaKey, Error> {
+    /// The private scalar of an ECC key spec, big-endian at the curve's fixed length (32, 48 or
+    /// 66 bytes), for the embedder's ECDSA Sign and Verify; `None` for any other key spec.
+    /// Zeroized on drop; callers must not log or persist it.
+    pub fn ecc_private_scalar(&self) -> Option<Zeroizing<Vec<u8>>> {
         match &self.key {
-            UsableKey::Rsa(k) if self.encryption_algorithms().contains(&alg) => Ok(k),
-            UsableKey::Symmetric(_) => Err(Error::UnsupportedOperation(format!(
-                "Encryption with key spec {} is done by the embedder with the symmetric key.",
-                self.spec
-            ))),
-            _ => Err(Error::InvalidKeyUsage(format!(
-                "Encryption algorithm {alg} is not valid for key spec {}.",
-                self.spec
-            ))),
-        }
-    }
-}
-
-/// A keyed HMAC state for `alg`, behind one interface for the four hashes.
-enum MacState {
-    Sha224(Hmac<Sha224>),
-    Sha256(Hmac<Sha256>),
-    Sha384(Hmac<Sha384>),
-    Sha512(Hmac<Sha512>),
-}
-
-/// A state keyed with `key` that has absorbed `message`.
-fn mac_state(alg: MacAlgorithmSpec, key: &[u8], message: &[u8]) -> Result<MacState, Error> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for these hashes.
-    let mut state = match alg {
-        MacAlgorithmSpec::HmacSha224 => {
-            MacState::Sha224(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
-        }
-        MacAlgorithmSpec::HmacSha256 => {
-            MacState::Sha256(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
-        }
-        MacAlgorithmSpec::HmacSha384 => {
-            MacState::Sha384(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
-        }
-        MacAlgorithmSpec::HmacSha512 => {
-            MacState::Sha512(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
-        }
-    };
-    state.update(message);
-    Ok(state)
-}
-
-impl MacState {
-    fn update(&mut self, message: &[u8]) {
-        match self {
-            MacState::Sha224(m) => m.update(message),
-            MacState::Sha256(m) => m.update(message),
-            MacState::Sha384(m) => m.update(message),
-            MacState::Sha512(m) => m.update(message),
-        }
-    }
-
-    fn finalize(self) -> Vec<u8> {
-        match self {
-            MacState::Sha224(m) => m.finalize().into_bytes().to_vec(),
-            MacState::Sha256(m) => m.finalize().into_bytes().to_vec(),
-            MacState::Sha384(m) => m.finalize().into_bytes().to_vec(),
-            MacState::Sha512(m) => m.finalize().into_bytes().to_vec(),
-        }
-    }
-
-    /// Constant-time comparison (the `hmac` crate's `verify_slice` uses `subtle`).
-    fn verify(self, tag: &[u8]) -> bool {
-        match self {
-            MacState::Sha224(m) => m.verify_slice(tag).is_ok(),
-            MacState::Sha256(m) => m.verify_slice(tag).is_ok(),
-            MacState::Sha384(m) => m.verify_slice(tag).is_ok(),
-            MacState::Sha512(m) => m.verify_slice(tag).is_ok(),
+            UsableKey::Ecc { key, .. } => Some(key.canonical()),
+            _ => None,
         }
     }
 }

@@ -14,9 +14,9 @@ use crate::store::Applied;
 /// The ScheduleKeyDeletion waiting period when the request names none, in days.
 pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
 /// The shortest ScheduleKeyDeletion waiting period, in days.
-pub const MIN_PENDING_WINDOW_DAYS: u32 = 7;
+pub(crate) const MIN_PENDING_WINDOW_DAYS: u32 = 7;
 /// The longest ScheduleKeyDeletion waiting period, in days.
-pub const MAX_PENDING_WINDOW_DAYS: u32 = 30;
+pub(crate) const MAX_PENDING_WINDOW_DAYS: u32 = 30;
 
 /// What [`KeyRecord::expire_materials`] changed, for the embedder to persist and audit (each
 /// id is one `DeleteExpiredKeyMaterial` event).
@@ -32,6 +32,13 @@ impl ExpiryOutcome {
     /// Whether nothing expired.
     pub fn is_empty(&self) -> bool {
         self.expired.is_empty()
+    }
+
+    /// Whether the record changed and must be stored: exactly when something expired (the
+    /// same signal as [`Applied::changed`](crate::store::Applied::changed) for the other
+    /// operations).
+    pub fn changed(&self) -> bool {
+        !self.is_empty()
     }
 }
 

@@ -6,12 +6,12 @@ use time::OffsetDateTime;
 use super::KeyRecord;
 use crate::error::Error;
 use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
-use crate::material::{KeyMaterial, KeyMaterialId, MaterialCommitment, check_material_description};
+use crate::material::{
+    CheckedMaterial, KeyMaterial, KeyMaterialId, MaterialCommitment, check_material_description,
+};
 use crate::names::{ImportState, ImportType, KeyMaterialState, Origin, RotationType};
 use crate::state::{DisabledImportPolicy, KeyOperation, outcome};
 use crate::store::Applied;
-
-pub use crate::material::MAX_MATERIAL_DESCRIPTION_LEN;
 
 /// One key material of a key: its id (the commitment that survives deletion), the bytes while
 /// they are present, and the expiration of its last import.
@@ -173,7 +173,9 @@ impl KeyRecord {
     }
 
     /// ImportKeyMaterial, once the material has been unwrapped and checked against the key
-    /// spec: records `material` with its expiration and moves the key state.
+    /// spec: records `material` with its expiration and moves the key state. Material arrives
+    /// only as a [`CheckedMaterial`], made by validation for a key spec; one checked for another
+    /// spec than this key's is `IncorrectKeyMaterialException`.
     ///
     /// Which material it is:
     /// - an omitted `import_type` means NEW before the first import and EXISTING after it;
@@ -195,11 +197,12 @@ impl KeyRecord {
     /// Returns the material's id.
     pub fn import_material(
         &mut self,
-        material: KeyMaterial,
+        material: CheckedMaterial,
         request: MaterialImport,
         now: OffsetDateTime,
     ) -> Result<KeyMaterialId, Error> {
-        let commitment = MaterialCommitment::unkeyed(&self.key_id().to_string(), &material);
+        let commitment =
+            MaterialCommitment::unkeyed(&self.key_id().to_string(), material.material());
         self.import_committed_material(material, &commitment, request, false, now)
     }
 
@@ -211,7 +214,7 @@ impl KeyRecord {
     /// material came from a RSAES_PKCS1_V1_5 unwrap (see [`MaterialRecord::legacy_wrapping`]).
     pub fn import_committed_material(
         &mut self,
-        material: KeyMaterial,
+        material: CheckedMaterial,
         commitment: &MaterialCommitment,
         request: MaterialImport,
         legacy_wrapping: bool,
@@ -242,6 +245,10 @@ impl KeyRecord {
             )));
         }
 
+        if material.key_spec() != self.key_spec {
+            return Err(incorrect_material());
+        }
+        let material = material.into_material();
         let mut existing = None;
         for (i, m) in self.materials.iter().enumerate() {
             let mine = commitment

@@ -40,23 +40,21 @@ mod invariants;
 mod lifecycle;
 mod materials;
 mod rotation;
-pub mod storage;
+pub(crate) mod storage;
 #[cfg(test)]
 mod tests;
 
 pub use describe::KeyDescription;
 pub use invariants::Invariant;
-pub use lifecycle::{
-    DEFAULT_PENDING_WINDOW_DAYS, ExpiryOutcome, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS,
-};
-pub use materials::{MAX_MATERIAL_DESCRIPTION_LEN, MaterialImport, MaterialRecord};
+pub use lifecycle::{DEFAULT_PENDING_WINDOW_DAYS, ExpiryOutcome};
+pub use materials::{MaterialImport, MaterialRecord};
 pub use rotation::{KeyMaterialEntry, MAX_ON_DEMAND_ROTATIONS, RotationOutcome};
 #[cfg(feature = "serde")]
 pub use storage::sealed_revision;
 pub use storage::{StorageError, StorageKey, StorageKeyId, StorageKeys};
 
 /// Longest key description CreateKey accepts, in characters.
-pub const MAX_KEY_DESCRIPTION_LEN: usize = 8192;
+pub(crate) const MAX_KEY_DESCRIPTION_LEN: usize = 8192;
 
 /// The CreateKey parameters a record is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -68,16 +68,19 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::key_id::KeyId;
 
 /// The envelope version this crate writes and reads.
-pub const SEALED_RECORD_VERSION: u8 = 0x01;
+#[cfg_attr(not(feature = "serde"), allow(dead_code))]
+pub(crate) const SEALED_RECORD_VERSION: u8 = 0x01;
 /// The record document's `FormatVersion` this crate writes and reads.
-pub const RECORD_FORMAT_VERSION: u64 = 1;
+#[cfg_attr(not(feature = "serde"), allow(dead_code))]
+pub(crate) const RECORD_FORMAT_VERSION: u64 = 1;
 /// Length of a [`StorageKeyId`].
-pub const STORAGE_KEY_ID_LEN: usize = 8;
+pub(crate) const STORAGE_KEY_ID_LEN: usize = 8;
 /// The longest sealed record this crate writes or opens (1 MiB); longer input is refused before
 /// any cryptography.
-pub const MAX_SEALED_RECORD_LEN: usize = 1 << 20;
+#[cfg_attr(not(feature = "serde"), allow(dead_code))]
+pub(crate) const MAX_SEALED_RECORD_LEN: usize = 1 << 20;
 /// The largest revision a record reaches: revisions fit a signed 64-bit database column.
-pub const MAX_REVISION: u64 = i64::MAX as u64;
+pub(crate) const MAX_REVISION: u64 = i64::MAX as u64;
 
 /// The short public name of a storage key, written in the clear at the front of every sealed
 /// record so that the opener picks the key without trying each one.
@@ -303,8 +306,7 @@ impl fmt::Debug for StorageKeys {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    /// The bytes cannot be a sealed record: shorter than the envelope or longer than
-    /// [`MAX_SEALED_RECORD_LEN`].
+    /// The bytes cannot be a sealed record: shorter than the envelope or longer than 1 MiB.
     #[error("not a sealed key record: {0} bytes is outside the possible lengths")]
     Length(usize),
     /// An envelope version or a document `FormatVersion` this release does not read: the
@@ -389,11 +391,11 @@ mod sealed {
     impl KeyRecord {
         /// The sealed storage form of the record: its document (material included)
         /// encrypted and authenticated under the current storage key, bound to the key id and
-        /// the revision (see the [format](crate::record::storage)). A fresh nonce comes from
-        /// `rng` for every seal.
+        /// the revision (the format is specified in `src/record/storage.rs`). A fresh nonce
+        /// comes from `rng` for every seal.
         ///
         /// Fails with [`Error::Internal`] only when the record cannot be encoded (a time
-        /// outside RFC 3339's years, a record beyond [`MAX_SEALED_RECORD_LEN`]).
+        /// outside RFC 3339's years, a sealed record beyond 1 MiB).
         pub fn seal(&self, keys: &StorageKeys, rng: &mut dyn CryptoRng) -> Result<Vec<u8>, Error> {
             let doc = DocumentV1::from_record(self)?;
             let doc_len = document::encoded_len(&doc)?;

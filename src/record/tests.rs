@@ -2,7 +2,7 @@ use time::Duration;
 
 use super::*;
 use crate::expiration::{Expiration, VALID_TO_NOT_FUTURE_MESSAGE};
-use crate::material::KeyMaterial;
+use crate::material::{CheckedMaterial, KeyMaterial};
 use crate::names::{ImportState, ImportType, KeyMaterialState};
 use crate::state::DisabledImportPolicy;
 
@@ -74,7 +74,11 @@ fn other_origins_start_enabled_and_refuse_import_operations() {
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert!(k.material_complete());
     let e = k
-        .import_material(material(1), expires_in(1), t0())
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            expires_in(1),
+            t0(),
+        )
         .unwrap_err();
     assert_eq!(e.code(), "UnsupportedOperationException");
     assert_eq!(
@@ -158,7 +162,11 @@ fn create_validates_usage_spec_and_origin() {
 fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
     let id = k
-        .import_material(material(1), expires_in(10), t0())
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            expires_in(10),
+            t0(),
+        )
         .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(id, KeyMaterialId::derive(ID, &material(1)));
@@ -211,6 +219,7 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     assert_eq!(k.revision(), rev);
 
     let out = k.expire_materials(valid_to);
+    assert!(out.changed());
     assert_eq!(out.expired, vec![id]);
     assert_eq!(
         out.state_change,
@@ -230,13 +239,24 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
     // Only the same material restores the key.
     let later = valid_to + Duration::hours(1);
     let e = k
-        .import_material(material(2), expires_in(20), later)
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+            expires_in(20),
+            later,
+        )
         .unwrap_err();
     assert_eq!(e.code(), "IncorrectKeyMaterialException");
     assert_eq!(k.key_state(), KeyState::PendingImport);
     let mut never = expires_in(0);
     never.expiration = Expiration::DoesNotExpire;
-    assert_eq!(k.import_material(material(1), never, later), Ok(id));
+    assert_eq!(
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            never,
+            later
+        ),
+        Ok(id)
+    );
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(
         k.expiration_model(later),
@@ -249,8 +269,12 @@ fn import_enables_and_expiry_returns_to_pending_import_keeping_the_id() {
 #[test]
 fn expiry_with_nothing_due_changes_nothing() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
-    k.import_material(material(1), expires_in(10), t0())
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        expires_in(10),
+        t0(),
+    )
+    .unwrap();
     let rev = k.revision();
     let out = k.expire_materials(t0() + Duration::days(9));
     assert!(out.is_empty());
@@ -262,7 +286,11 @@ fn expiry_with_nothing_due_changes_nothing() {
 fn delete_moves_to_pending_import_and_reimport_restores() {
     let mut k = create(KeySpec::Hmac256, Origin::External);
     let id = k
-        .import_material(material(1), expires_in(10), t0())
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            expires_in(10),
+            t0(),
+        )
         .unwrap();
     k.disable(t0()).into_result().unwrap();
     assert_eq!(k.delete_material(None, t0()).into_result(), Ok(Some(id)));
@@ -277,19 +305,31 @@ fn delete_moves_to_pending_import_and_reimport_restores() {
     let mut typed = expires_in(10);
     typed.import_type = Some(ImportType::ExistingKeyMaterial);
     assert_eq!(
-        k.import_material(material(1), expires_in(0), t0())
-            .unwrap_err()
-            .message(),
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            expires_in(0),
+            t0()
+        )
+        .unwrap_err()
+        .message(),
         VALID_TO_NOT_FUTURE_MESSAGE
     );
     assert_eq!(
-        k.import_material(material(1), typed, t0())
-            .unwrap_err()
-            .code(),
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            typed,
+            t0()
+        )
+        .unwrap_err()
+        .code(),
         "UnsupportedOperationException"
     );
-    k.import_material(material(1), expires_in(10), t0())
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        expires_in(10),
+        t0(),
+    )
+    .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
     let unknown = KeyMaterialId::from_bytes([9; 32]);
     assert_eq!(
@@ -305,16 +345,30 @@ fn delete_moves_to_pending_import_and_reimport_restores() {
 #[test]
 fn import_into_disabled_key_stays_disabled_by_default() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
-    k.import_material(material(1), expires_in(10), t0())
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        expires_in(10),
+        t0(),
+    )
+    .unwrap();
     k.disable(t0()).into_result().unwrap();
-    k.import_material(material(1), expires_in(20), t0())
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        expires_in(20),
+        t0(),
+    )
+    .unwrap();
     assert_eq!(k.key_state(), KeyState::Disabled);
     assert_eq!(k.valid_to(t0()), Some(t0() + Duration::days(20)));
     let mut reject = expires_in(30);
     reject.disabled_import_policy = DisabledImportPolicy::Reject;
-    let e = k.import_material(material(1), reject, t0()).unwrap_err();
+    let e = k
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            reject,
+            t0(),
+        )
+        .unwrap_err();
     assert_eq!(
         (e.code(), e.message()),
         (
@@ -325,7 +379,12 @@ fn import_into_disabled_key_stays_disabled_by_default() {
     assert_eq!(k.valid_to(t0()), Some(t0() + Duration::days(20)));
     let mut enable = expires_in(30);
     enable.disabled_import_policy = DisabledImportPolicy::Enable;
-    k.import_material(material(1), enable, t0()).unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        enable,
+        t0(),
+    )
+    .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
 }
 
@@ -333,11 +392,21 @@ fn import_into_disabled_key_stays_disabled_by_default() {
 fn new_material_waits_in_pending_rotation_without_changing_state() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
     let first = k
-        .import_material(material(1), expires_in(10), t0())
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            expires_in(10),
+            t0(),
+        )
         .unwrap();
     let mut new = expires_in(5);
     new.import_type = Some(ImportType::NewKeyMaterial);
-    let second = k.import_material(material(2), new.clone(), t0()).unwrap();
+    let second = k
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(2)).unwrap(),
+            new.clone(),
+            t0(),
+        )
+        .unwrap();
     assert_eq!(k.key_state(), KeyState::Enabled);
     assert_eq!(k.current_key_material_id(), Some(first));
     assert_eq!(k.materials().len(), 2);
@@ -349,19 +418,31 @@ fn new_material_waits_in_pending_rotation_without_changing_state() {
     // Pending material does not count for ValidTo.
     assert_eq!(k.valid_to(t0()), Some(t0() + Duration::days(10)));
     let e = k
-        .import_material(material(3), new.clone(), t0())
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(3)).unwrap(),
+            new.clone(),
+            t0(),
+        )
         .unwrap_err();
     assert_eq!(e.code(), "KMSInvalidStateException");
     let e = k
-        .import_material(material(1), new.clone(), t0())
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            new.clone(),
+            t0(),
+        )
         .unwrap_err();
     assert_eq!(e.code(), "IncorrectKeyMaterialException");
     let mut with_id = new.clone();
     with_id.key_material_id = Some(first);
     assert_eq!(
-        k.import_material(material(1), with_id, t0())
-            .unwrap_err()
-            .code(),
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            with_id,
+            t0()
+        )
+        .unwrap_err()
+        .code(),
         "ValidationException"
     );
     // Its expiry forgets it and leaves the key alone.
@@ -373,8 +454,12 @@ fn new_material_waits_in_pending_rotation_without_changing_state() {
     k.check_invariants().unwrap();
     // Deleting pending material forgets it too.
     new.expiration = Expiration::DoesNotExpire;
-    k.import_material(material(4), new, t0() + Duration::days(5))
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(4)).unwrap(),
+        new,
+        t0() + Duration::days(5),
+    )
+    .unwrap();
     let pending = k.materials()[1].id();
     assert_eq!(
         k.delete_material(Some(pending), t0() + Duration::days(5))
@@ -390,19 +475,34 @@ fn new_material_waits_in_pending_rotation_without_changing_state() {
 fn key_material_id_must_match_the_material() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
     let id = k
-        .import_material(material(1), expires_in(10), t0())
+        .import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            expires_in(10),
+            t0(),
+        )
         .unwrap();
     let mut req = expires_in(10);
     req.import_type = Some(ImportType::ExistingKeyMaterial);
     req.key_material_id = Some(KeyMaterialId::from_bytes([0; 32]));
     assert_eq!(
-        k.import_material(material(1), req.clone(), t0())
-            .unwrap_err()
-            .code(),
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            req.clone(),
+            t0()
+        )
+        .unwrap_err()
+        .code(),
         "IncorrectKeyMaterialException"
     );
     req.key_material_id = Some(id);
-    assert_eq!(k.import_material(material(1), req, t0()), Ok(id));
+    assert_eq!(
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            req,
+            t0()
+        ),
+        Ok(id)
+    );
 }
 
 #[test]
@@ -411,20 +511,33 @@ fn material_description_is_validated() {
     let mut req = expires_in(10);
     req.description = Some("bad;chars".into());
     assert_eq!(
-        k.import_material(material(1), req.clone(), t0())
-            .unwrap_err()
-            .code(),
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            req.clone(),
+            t0()
+        )
+        .unwrap_err()
+        .code(),
         "ValidationException"
     );
     req.description = Some("d".repeat(257));
     assert_eq!(
-        k.import_material(material(1), req.clone(), t0())
-            .unwrap_err()
-            .code(),
+        k.import_material(
+            CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+            req.clone(),
+            t0()
+        )
+        .unwrap_err()
+        .code(),
         "ValidationException"
     );
     req.description = Some("Q3 2026 material: v1.0/rotation_a".into());
-    k.import_material(material(1), req, t0()).unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        req,
+        t0(),
+    )
+    .unwrap();
     assert_eq!(
         k.materials()[0].description(),
         Some("Q3 2026 material: v1.0/rotation_a")
@@ -478,7 +591,12 @@ fn deletion_window_is_validated_and_sets_the_deletion_date() {
 #[test]
 fn cancel_after_expiry_during_pending_deletion_gives_pending_import() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
-    k.import_material(material(1), expires_in(3), t0()).unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        expires_in(3),
+        t0(),
+    )
+    .unwrap();
     k.schedule_deletion(t0(), Some(7)).into_result().unwrap();
     let later = t0() + Duration::days(4);
     let out = k.expire_materials(later);
@@ -489,8 +607,12 @@ fn cancel_after_expiry_during_pending_deletion_gives_pending_import() {
     assert_eq!(k.key_state(), KeyState::PendingImport);
 
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
-    k.import_material(material(1), expires_in(30), t0())
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), material(1)).unwrap(),
+        expires_in(30),
+        t0(),
+    )
+    .unwrap();
     k.schedule_deletion(t0(), Some(7)).into_result().unwrap();
     let e = k.check_usable(t0()).unwrap_err();
     assert_eq!(e.message(), format!("{} is pending deletion.", arn()));
@@ -506,8 +628,12 @@ fn cancel_after_expiry_during_pending_deletion_gives_pending_import() {
 #[test]
 fn debug_never_shows_material_bytes() {
     let mut k = create(KeySpec::SymmetricDefault, Origin::External);
-    k.import_material(KeyMaterial::new(vec![0x5a; 32]), expires_in(1), t0())
-        .unwrap();
+    k.import_material(
+        CheckedMaterial::check(k.key_spec(), KeyMaterial::new(vec![0x5a; 32])).unwrap(),
+        expires_in(1),
+        t0(),
+    )
+    .unwrap();
     let s = format!("{k:?}");
     assert!(s.contains("<redacted>"));
     assert!(!s.contains("90, 90") && !s.contains("5a5a"), "{s}");

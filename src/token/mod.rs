@@ -80,17 +80,17 @@ mod used;
 pub use used::UsedTokens;
 
 /// The only token format version this crate writes and reads.
-pub const TOKEN_VERSION: u8 = 0x01;
+pub(crate) const TOKEN_VERSION: u8 = 0x01;
 /// The longest `ImportToken` AWS accepts, and so the longest this crate writes or opens.
-pub const MAX_TOKEN_LEN: usize = 6144;
+pub(crate) const MAX_TOKEN_LEN: usize = 6144;
 /// Length of a [`SealingKeyId`].
-pub const SEALING_KEY_ID_LEN: usize = 8;
+pub(crate) const SEALING_KEY_ID_LEN: usize = 8;
 /// Length of the AEAD nonce.
-pub const NONCE_LEN: usize = 12;
+pub(crate) const NONCE_LEN: usize = 12;
 /// Length of the AEAD tag.
-pub const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 /// Bytes every token has besides its sealed payload: version, key id, nonce and tag.
-pub const TOKEN_OVERHEAD: usize = 1 + SEALING_KEY_ID_LEN + NONCE_LEN + TAG_LEN;
+pub(crate) const TOKEN_OVERHEAD: usize = 1 + SEALING_KEY_ID_LEN + NONCE_LEN + TAG_LEN;
 /// How long the public key and token of one GetParametersForImport answer stay valid.
 pub const PARAMETERS_VALIDITY: Duration = Duration::hours(24);
 /// How far in the future a token's issue time may lie when it is opened: the clock difference
@@ -100,7 +100,7 @@ pub const PARAMETERS_VALIDITY: Duration = Duration::hours(24);
 /// The used-token ledger keeps each entry this long after its token expires.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 /// The longest key ARN a token carries (AWS bounds `KeyId` to 2048 characters).
-pub const MAX_KEY_ARN_LEN: usize = 2048;
+pub(crate) const MAX_KEY_ARN_LEN: usize = 2048;
 
 const PAYLOAD_VERSION: u8 = 0x02;
 /// The previous payload version, still opened: its key field is bare PKCS#8 DER.
@@ -322,9 +322,11 @@ impl SealingKeys {
 
     /// Seals `claims` under the current key with a fresh nonce from `rng`.
     ///
-    /// Fails with [`Error::Internal`] only if the claims cannot be encoded: an ARN or private key
-    /// outside the format's bounds, or a token that would exceed [`MAX_TOKEN_LEN`]. Claims built
-    /// by [`TokenClaims::new`] with any supported wrapping key always fit.
+    /// GetParametersForImport seals every token it issues through here; outside it, the only
+    /// claims a caller holds are ones [`SealingKeys::open`] returned, which this re-seals (under
+    /// the current key, with a new nonce). Fails with [`Error::Internal`] only if the claims
+    /// cannot be encoded (an ARN or private key outside the format's bounds, or a token longer
+    /// than 6144 bytes); claims of any supported wrapping key always fit.
     pub fn seal(
         &self,
         claims: &TokenClaims,
@@ -534,7 +536,7 @@ impl TokenClaims {
     /// Fails with [`Error::Internal`] when the ARN is empty or longer than
     /// [`MAX_KEY_ARN_LEN`], the private key is empty or longer than 65535 bytes, or the validity
     /// end is not representable.
-    pub fn new(
+    pub(crate) fn new(
         key_arn: impl Into<String>,
         wrapping_algorithm: WrappingAlgorithm,
         wrapping_key_spec: WrappingKeySpec,
@@ -560,7 +562,7 @@ impl TokenClaims {
     /// Claims with every field given, for embedders with their own id or validity policy (and for
     /// tests). The same bounds as [`TokenClaims::new`] apply, and `parameters_valid_to` must be
     /// strictly after `issued_at`; otherwise [`Error::Internal`].
-    pub fn from_parts(
+    pub(crate) fn from_parts(
         token_id: TokenId,
         key_arn: String,
         wrapping_algorithm: WrappingAlgorithm,
@@ -621,7 +623,7 @@ impl TokenClaims {
     }
 
     /// The wrapping private key encoding. Secret: do not log or store it.
-    pub fn wrapping_private_key(&self) -> &Zeroizing<Vec<u8>> {
+    pub(crate) fn wrapping_private_key(&self) -> &Zeroizing<Vec<u8>> {
         &self.wrapping_private_key
     }
 }
@@ -809,6 +811,9 @@ impl<'a> Reader<'a> {
         self.0.len()
     }
 }
+
+#[cfg(test)]
+mod sealing_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,75 +1,12 @@
-//! How the AWS JSON 1.1 protocol spells blobs and timestamps, and the sensitive-blob container.
+//! How the AWS JSON 1.1 protocol spells blobs and timestamps.
 //!
 //! Blobs are padded standard base64 strings. Timestamps are seconds since the Unix epoch as a
 //! JSON number; input may carry a fraction, output carries at most millisecond precision (the
 //! precision AWS reports) and is an integer when the fraction is zero.
 
-use std::fmt;
-
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
-use zeroize::{ZeroizeOnDrop, Zeroizing};
-
-/// A blob whose content is customer data the protocol marks as sensitive (`Plaintext`,
-/// `Message`): zeroized on drop, and `Debug` prints `<redacted>`.
-///
-/// It deliberately has no `PartialEq`: comparing secrets is the caller's business, in constant
-/// time.
-#[derive(Clone, Default)]
-pub struct SensitiveBlob(Zeroizing<Vec<u8>>);
-
-impl SensitiveBlob {
-    /// Wraps the bytes; they are zeroized when the blob is dropped.
-    pub fn new(bytes: Vec<u8>) -> SensitiveBlob {
-        SensitiveBlob(Zeroizing::new(bytes))
-    }
-
-    /// The bytes. Keep the borrow short and do not copy them into unzeroized storage.
-    pub fn expose_secret(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// Number of bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the blob is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<Zeroizing<Vec<u8>>> for SensitiveBlob {
-    fn from(bytes: Zeroizing<Vec<u8>>) -> SensitiveBlob {
-        SensitiveBlob(bytes)
-    }
-}
-
-impl ZeroizeOnDrop for SensitiveBlob {}
-
-impl fmt::Debug for SensitiveBlob {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl Serialize for SensitiveBlob {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let encoded = Zeroizing::new(Base64::encode_string(self.expose_secret()));
-        s.serialize_str(&encoded)
-    }
-}
-
-impl<'de> Deserialize<'de> for SensitiveBlob {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Zeroizing::new(String::deserialize(d)?);
-        decode_base64(&text)
-            .map(SensitiveBlob::new)
-            .ok_or_else(|| serde::de::Error::custom("invalid base64 blob"))
-    }
-}
 
 /// Decodes padded standard base64; `None` on any malformation.
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
@@ -108,50 +45,55 @@ pub(crate) fn timestamp_to_json(t: OffsetDateTime) -> serde_json::Value {
     }
 }
 
-/// `#[serde(with = "blob")]` for a required `Vec<u8>` blob member.
-pub(crate) mod blob {
+/// `#[serde(with = "kms_import::wire::blob")]` on a required `Vec<u8>` blob member of a response
+/// type: a padded standard base64 string.
+pub mod blob {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the member.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&Base64::encode_string(bytes))
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    /// Reads the member.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         decode_base64(&text).ok_or_else(|| serde::de::Error::custom("invalid base64 blob"))
     }
 }
 
-/// `#[serde(with = "timestamp")]` for a required timestamp member.
-pub(crate) mod timestamp {
+/// `#[serde(with = "kms_import::wire::timestamp")]` on a required `OffsetDateTime` member of a
+/// response type: epoch seconds, with a millisecond fraction when the instant has one.
+pub mod timestamp {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the member.
+    pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
         timestamp_to_json(*t).serialize(s)
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+    /// Reads the member.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
         let n = serde_json::Number::deserialize(d)?;
         timestamp_from_json(&n).ok_or_else(|| serde::de::Error::custom("timestamp out of range"))
     }
 }
 
-/// `#[serde(default, with = "timestamp_opt", skip_serializing_if = "Option::is_none")]` for an
-/// optional timestamp member.
-pub(crate) mod timestamp_opt {
+/// `#[serde(default, with = "kms_import::wire::timestamp_opt", skip_serializing_if =
+/// "Option::is_none")]` on an optional `OffsetDateTime` member of a response type.
+pub mod timestamp_opt {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(
-        t: &Option<OffsetDateTime>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    /// Writes the member.
+    pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => timestamp_to_json(*t).serialize(s),
             None => s.serialize_none(),
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+    /// Reads the member.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<OffsetDateTime>, D::Error> {
         match Option::<serde_json::Number>::deserialize(d)? {
@@ -197,11 +139,5 @@ mod tests {
         assert_eq!(timestamp_to_json(t).to_string(), "1568290320");
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_568_290_320_123_456_789).unwrap();
         assert_eq!(timestamp_to_json(t).to_string(), "1568290320.123");
-    }
-
-    #[test]
-    fn sensitive_blob_debug_is_redacted() {
-        let b = SensitiveBlob::new(b"hunter2".to_vec());
-        assert_eq!(format!("{b:?}"), "<redacted>");
     }
 }

@@ -21,12 +21,20 @@ use crate::names::AwsName;
 pub(crate) const KEY_ID_MAX: usize = 2048;
 /// Longest blob (`ImportToken`, `EncryptedKeyMaterial`, `CiphertextBlob`, `Mac`, `Signature`).
 pub(crate) const CIPHERTEXT_MAX: usize = 6144;
-/// Longest plaintext blob (`Plaintext`, `Message`).
-pub(crate) const PLAINTEXT_MAX: usize = 4096;
-
-/// The members of one request body.
-pub(crate) struct Members {
+/// The members of one AWS JSON 1.1 request body, read with AWS's error classes and wording
+/// (see the [module docs](super)).
+///
+/// The import operations' readers use it; a service that serves further KMS operations reads
+/// their bodies with it too, so every operation answers malformed input alike.
+#[derive(Debug)]
+pub struct Members {
     map: Map<String, Value>,
+}
+
+/// `Limit` of the list operations: 1..=1000.
+pub(crate) fn limit(m: &Members) -> Result<Option<u32>, Error> {
+    Ok(m.integer("Limit", 1, 1000)?
+        .and_then(|v| u32::try_from(v).ok()))
 }
 
 /// The lowerCamelCase name AWS uses in validation messages (`KeyId` -> `keyId`).
@@ -80,8 +88,9 @@ fn type_error(pascal: &str, expected: &str) -> Error {
     ))
 }
 
-/// Returns the value of a required member or AWS's "must not be null" error.
-pub(crate) fn required<T>(value: Option<T>, pascal: &str) -> Result<T, Error> {
+/// The value of a required member, or AWS's "must not be null" `ValidationException` naming
+/// `pascal` in lowerCamelCase.
+pub fn required<T>(value: Option<T>, pascal: &str) -> Result<T, Error> {
     value.ok_or_else(|| Error::missing_member(&camel(pascal)))
 }
 
@@ -110,7 +119,7 @@ fn wipe(value: &mut Value) {
 impl Members {
     /// Parses a request body. An empty (or all-whitespace) body is an empty object; anything
     /// that is not a JSON object is a `SerializationException`.
-    pub(crate) fn parse(body: &[u8]) -> Result<Members, Error> {
+    pub fn parse(body: &[u8]) -> Result<Members, Error> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Members { map: Map::new() });
         }
@@ -145,12 +154,7 @@ impl Members {
     }
 
     /// A string member whose length (UTF-16 units) must lie in `min..=max`.
-    pub(crate) fn string(
-        &self,
-        pascal: &str,
-        min: usize,
-        max: usize,
-    ) -> Result<Option<String>, Error> {
+    pub fn string(&self, pascal: &str, min: usize, max: usize) -> Result<Option<String>, Error> {
         let Some(s) = self.raw_str(pascal)? else {
             return Ok(None);
         };
@@ -163,13 +167,13 @@ impl Members {
 
     /// A KMS key identifier member (`KeyId`, `TargetKeyId`): 1..2048 characters. Which forms
     /// (key id, ARN, alias) the operation accepts is decided above the wire layer.
-    pub(crate) fn key_id(&self, pascal: &str) -> Result<Option<String>, Error> {
+    pub fn key_id(&self, pascal: &str) -> Result<Option<String>, Error> {
         self.string(pascal, 1, KEY_ID_MAX)
     }
 
     /// A string member with a length range and a character-class pattern (`^[class]+$` when
     /// `min > 0` or the pattern requires a character; `[class]*` otherwise).
-    pub(crate) fn patterned(
+    pub fn patterned(
         &self,
         pascal: &str,
         min: usize,
@@ -188,7 +192,7 @@ impl Members {
     }
 
     /// A pagination marker: 1..1024 characters, each in U+0020..U+00FF.
-    pub(crate) fn marker(&self) -> Result<Option<String>, Error> {
+    pub fn marker(&self) -> Result<Option<String>, Error> {
         self.patterned(
             "Marker",
             1,
@@ -201,7 +205,7 @@ impl Members {
 
     /// An enum member, parsed against the crate's wire names; an unknown value is AWS's enum
     /// `ValidationException` naming this member.
-    pub(crate) fn enumeration<T: AwsName>(&self, pascal: &str) -> Result<Option<T>, Error> {
+    pub fn enumeration<T: AwsName>(&self, pascal: &str) -> Result<Option<T>, Error> {
         match self.raw_str(pascal)? {
             None => Ok(None),
             Some(s) => T::parse_member(s, &camel(pascal)).map(Some),
@@ -209,12 +213,7 @@ impl Members {
     }
 
     /// A blob member: a base64 string whose decoded length must lie in `min..=max`.
-    pub(crate) fn blob(
-        &self,
-        pascal: &str,
-        min: usize,
-        max: usize,
-    ) -> Result<Option<Vec<u8>>, Error> {
+    pub fn blob(&self, pascal: &str, min: usize, max: usize) -> Result<Option<Vec<u8>>, Error> {
         Ok(self
             .sensitive_blob(pascal, min, max)?
             .map(|mut bytes| std::mem::take(&mut *bytes)))
@@ -222,7 +221,7 @@ impl Members {
 
     /// A blob member holding customer data: decoded straight into zeroizing storage, so that
     /// neither the result nor a rejected value outlives its use.
-    pub(crate) fn sensitive_blob(
+    pub fn sensitive_blob(
         &self,
         pascal: &str,
         min: usize,
@@ -243,7 +242,7 @@ impl Members {
     }
 
     /// A timestamp member: epoch seconds as a JSON number, fraction allowed.
-    pub(crate) fn timestamp(&self, pascal: &str) -> Result<Option<OffsetDateTime>, Error> {
+    pub fn timestamp(&self, pascal: &str) -> Result<Option<OffsetDateTime>, Error> {
         match self.get(pascal) {
             None => Ok(None),
             Some(Value::Number(n)) => timestamp_from_json(n).map(Some).ok_or_else(|| {
@@ -256,7 +255,7 @@ impl Members {
     }
 
     /// An integer member whose value must lie in `min..=max`.
-    pub(crate) fn integer(&self, pascal: &str, min: i64, max: i64) -> Result<Option<i64>, Error> {
+    pub fn integer(&self, pascal: &str, min: i64, max: i64) -> Result<Option<i64>, Error> {
         match self.get(pascal) {
             None => Ok(None),
             Some(Value::Number(n)) => {
@@ -271,7 +270,7 @@ impl Members {
     }
 
     /// A boolean member.
-    pub(crate) fn boolean(&self, pascal: &str) -> Result<Option<bool>, Error> {
+    pub fn boolean(&self, pascal: &str) -> Result<Option<bool>, Error> {
         match self.get(pascal) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -280,10 +279,7 @@ impl Members {
     }
 
     /// A map of strings to strings (`EncryptionContext`).
-    pub(crate) fn string_map(
-        &self,
-        pascal: &str,
-    ) -> Result<Option<BTreeMap<String, String>>, Error> {
+    pub fn string_map(&self, pascal: &str) -> Result<Option<BTreeMap<String, String>>, Error> {
         match self.get(pascal) {
             None => Ok(None),
             Some(Value::Object(m)) => m
@@ -299,7 +295,7 @@ impl Members {
     }
 
     /// A `KeyMaterialId` member: exactly 64 lowercase hex characters.
-    pub(crate) fn key_material_id(&self, pascal: &str) -> Result<Option<KeyMaterialId>, Error> {
+    pub fn key_material_id(&self, pascal: &str) -> Result<Option<KeyMaterialId>, Error> {
         match self.raw_str(pascal)? {
             None => Ok(None),
             Some(s) => s.parse::<KeyMaterialId>().map(Some),

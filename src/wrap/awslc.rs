@@ -36,10 +36,10 @@ use crate::names::WrappingKeySpec;
 /// The AWS-LC provider. Stateless; use [`aws_lc_provider`](super::aws_lc_provider) or the
 /// [`AWS_LC`] static.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AwsLcProvider;
+pub(crate) struct AwsLcProvider;
 
 /// The one instance of [`AwsLcProvider`].
-pub static AWS_LC: AwsLcProvider = AwsLcProvider;
+pub(crate) static AWS_LC: AwsLcProvider = AwsLcProvider;
 
 fn spec_of_bits(bits: usize) -> Option<WrappingKeySpec> {
     WrappingKeySpec::RSA

@@ -13,10 +13,10 @@ use super::WrapPolicy;
 use super::provider::RsaPadding;
 
 /// The largest `EncryptedKeyMaterial` blob AWS accepts, in bytes.
-pub const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
+pub(crate) const MAX_ENCRYPTED_KEY_MATERIAL_LEN: usize = 6144;
 
 /// Length of the ephemeral AES key inside `RSA_AES_KEY_WRAP_*` (AES-256).
-pub const RSA_AES_EPHEMERAL_KEY_LEN: usize = 32;
+pub(crate) const RSA_AES_EPHEMERAL_KEY_LEN: usize = 32;
 
 /// One row of the table: these algorithms, under these wrapping key specs, may carry material
 /// of these key specs.
@@ -96,7 +96,7 @@ fn rule_applies(rule: &Rule, policy: &WrapPolicy) -> bool {
 
 /// Whether material of `key_spec` may be imported wrapped with `algorithm` under a
 /// `wrapping_key_spec` key, under `policy`.
-pub fn is_compatible(
+pub(crate) fn is_compatible(
     key_spec: KeySpec,
     algorithm: WrappingAlgorithm,
     wrapping_key_spec: WrappingKeySpec,
@@ -153,7 +153,7 @@ pub fn valid_pairs(
 
 /// The RSA padding an algorithm uses (for `RSA_AES_*`, the padding of the RSA part); `None` for
 /// SM2PKE.
-pub fn rsa_padding(algorithm: WrappingAlgorithm) -> Option<RsaPadding> {
+pub(crate) fn rsa_padding(algorithm: WrappingAlgorithm) -> Option<RsaPadding> {
     match algorithm {
         A::RsaesOaepSha1 | A::RsaAesKeyWrapSha1 => Some(RsaPadding::OaepSha1),
         A::RsaesOaepSha256 | A::RsaAesKeyWrapSha256 => Some(RsaPadding::OaepSha256),
@@ -163,14 +163,14 @@ pub fn rsa_padding(algorithm: WrappingAlgorithm) -> Option<RsaPadding> {
 }
 
 /// Whether the algorithm is one of the two `RSA_AES_KEY_WRAP_*` hybrids.
-pub fn is_rsa_aes(algorithm: WrappingAlgorithm) -> bool {
+pub(crate) fn is_rsa_aes(algorithm: WrappingAlgorithm) -> bool {
     matches!(algorithm, A::RsaAesKeyWrapSha1 | A::RsaAesKeyWrapSha256)
 }
 
 /// The largest message one RSA block with `padding` carries under a `wrapping_key_spec` key:
 /// `k - 2·hLen - 2` for OAEP (214/190, 342/318, 470/446), `k - 11` for PKCS#1 v1.5. `None` for
 /// SM2.
-pub fn rsa_max_plaintext_len(
+pub(crate) fn rsa_max_plaintext_len(
     padding: RsaPadding,
     wrapping_key_spec: WrappingKeySpec,
 ) -> Option<usize> {

@@ -17,11 +17,11 @@
 
 mod algorithm;
 #[cfg(feature = "aws-lc")]
-pub mod awslc;
-pub mod compat;
+pub(crate) mod awslc;
+pub(crate) mod compat;
 mod key_info;
 mod provider;
-pub mod rustcrypto;
+pub(crate) mod rustcrypto;
 mod token_encoding;
 
 use std::fmt;
@@ -34,7 +34,7 @@ use crate::error::Error;
 use crate::names::{WrappingAlgorithm, WrappingKeySpec};
 
 pub use algorithm::{aes_kwp_unwrap, aes_kwp_wrap, check_provider_supports};
-pub use compat::{check_compatible, is_compatible, max_material_len, valid_pairs};
+pub use compat::{check_compatible, max_material_len, valid_pairs};
 pub use provider::{RsaPadding, WrappingPrivateKeyOps, WrappingProvider, WrappingPublicKeyOps};
 
 /// The default provider: pure Rust (`rsa` 0.10 and `aes-kw`).
@@ -43,7 +43,7 @@ pub fn default_provider() -> &'static dyn WrappingProvider {
 }
 
 /// The AWS-LC provider (feature `aws-lc`): a faster RSA private operation, with randomness
-/// drawn inside AWS-LC and no `RSAES_PKCS1_V1_5`; see [`awslc`].
+/// drawn inside AWS-LC and no `RSAES_PKCS1_V1_5`.
 #[cfg(feature = "aws-lc")]
 pub fn aws_lc_provider() -> &'static dyn WrappingProvider {
     &awslc::AWS_LC
@@ -80,7 +80,7 @@ impl WrapPolicy {
     ///
     /// Insecure: PKCS#1 v1.5 encryption is malleable and the classic source of padding oracles.
     /// Unwrapping uses implicit rejection, so a tampered ciphertext does not fail; it yields a
-    /// deterministic pseudo-random message (see [`WrappingPrivateKey::unwrap`]) whose length is
+    /// deterministic pseudo-random message (see [`UnwrappingKey::unwrap`]) whose length is
     /// close to uniform. About 1 in 250 corrupted RSA-2048 blobs unwraps to exactly 32 bytes
     /// (measured: 377 of 100,000 random blobs, 1 in 265, 95 % interval 1 in 240 to 1 in 293;
     /// `cargo run --release --example legacy_pkcs1_rate`), and a SYMMETRIC_DEFAULT key without
@@ -317,8 +317,59 @@ impl WrappingPrivateKey {
         self.provider
     }
 
-    /// Unwraps `EncryptedKeyMaterial` that was wrapped with `algorithm` under this key's public
-    /// half. The RSA private operation is blinded with `rng`.
+    /// This key bound to `algorithm`: the handle that unwraps material wrapped with that
+    /// algorithm under this key's public half, and with no other.
+    ///
+    /// ImportKeyMaterial never calls this: it binds the key to the algorithm its import token
+    /// was issued for. It is for tools that unwrap outside an import (a person checking a
+    /// wrapped file with the private key they made).
+    pub fn for_algorithm(&self, algorithm: WrappingAlgorithm) -> UnwrappingKey {
+        UnwrappingKey {
+            key: self.clone(),
+            algorithm,
+        }
+    }
+}
+
+/// A [`WrappingPrivateKey`] bound to the one [`WrappingAlgorithm`] it unwraps with.
+///
+/// ImportKeyMaterial gets one from the import token (key and algorithm come sealed together),
+/// so no caller can unwrap an import with an algorithm other than the one the token was issued
+/// for. Cheap to clone (the key is shared); `Debug` never shows the key.
+#[derive(Clone)]
+pub struct UnwrappingKey {
+    key: WrappingPrivateKey,
+    algorithm: WrappingAlgorithm,
+}
+
+impl UnwrappingKey {
+    /// Binds `key` to the algorithm of the token `claims` it was issued with. A key whose spec
+    /// is not the token's is [`Error::InvalidImportToken`].
+    pub(crate) fn for_token(
+        key: WrappingPrivateKey,
+        claims: &crate::token::TokenClaims,
+    ) -> Result<UnwrappingKey, Error> {
+        if key.spec() != claims.wrapping_key_spec() {
+            return Err(Error::InvalidImportToken);
+        }
+        Ok(UnwrappingKey {
+            key,
+            algorithm: claims.wrapping_algorithm(),
+        })
+    }
+
+    /// The algorithm this key unwraps with.
+    pub fn algorithm(&self) -> WrappingAlgorithm {
+        self.algorithm
+    }
+
+    /// The wrapping key spec, fixed by the modulus.
+    pub fn spec(&self) -> WrappingKeySpec {
+        self.key.spec()
+    }
+
+    /// Unwraps `EncryptedKeyMaterial` that was wrapped with [`algorithm`](Self::algorithm) under
+    /// the key's public half. The RSA private operation is blinded with `rng`.
     ///
     /// Errors: `UnsupportedOperationException` for SM2PKE, and for `RSAES_PKCS1_V1_5` unless
     /// `policy` enables it; otherwise every failure is [`Error::InvalidCiphertext`], one fixed
@@ -338,12 +389,20 @@ impl WrappingPrivateKey {
     /// without saying why.
     pub fn unwrap(
         &self,
-        algorithm: WrappingAlgorithm,
         ciphertext: &[u8],
         policy: &WrapPolicy,
         rng: &mut dyn CryptoRng,
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        algorithm::unwrap(self, algorithm, ciphertext, policy, rng)
+        algorithm::unwrap(&self.key, self.algorithm, ciphertext, policy, rng)
+    }
+}
+
+impl fmt::Debug for UnwrappingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnwrappingKey")
+            .field("algorithm", &self.algorithm)
+            .field("key", &self.key)
+            .finish()
     }
 }
 

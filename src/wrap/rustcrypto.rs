@@ -24,10 +24,10 @@ use crate::names::WrappingKeySpec;
 /// The pure-Rust provider. Stateless; use [`default_provider`](super::default_provider) or
 /// the [`RUSTCRYPTO`] static.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RustCryptoProvider;
+pub(crate) struct RustCryptoProvider;
 
 /// The one instance of [`RustCryptoProvider`].
-pub static RUSTCRYPTO: RustCryptoProvider = RustCryptoProvider;
+pub(crate) static RUSTCRYPTO: RustCryptoProvider = RustCryptoProvider;
 
 fn spec_of(key: &impl PublicKeyParts) -> Option<WrappingKeySpec> {
     let bits = key.n().bits() as usize;

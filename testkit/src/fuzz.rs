@@ -20,21 +20,23 @@ use rand_core::SeedableRng;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use kms_import::error::Error;
-use kms_import::expiration::Expiration;
-use kms_import::import::{ImportKeyMaterialRequest, ImportService, usable_material};
-use kms_import::key_id::{KeyContext, KeyId};
-use kms_import::material::{KeyMaterial, KeyMaterialId, validate_material};
-use kms_import::names::{
-    AwsName, ImportType, KeySpec, KeyState, KeyUsage, MessageType, Origin, WrappingAlgorithm,
-    WrappingKeySpec,
+use kms_import::DisabledImportPolicy;
+use kms_import::Error;
+use kms_import::Expiration;
+use kms_import::{
+    AwsName, ImportType, KeySpec, KeyState, KeyUsage, Origin, WrappingAlgorithm, WrappingKeySpec,
 };
-use kms_import::record::{
+use kms_import::{CheckedMaterial, KeyMaterial, KeyMaterialId, validate_material};
+use kms_import::{
     CreateKeyParams, KeyRecord, MaterialImport, StorageKey, StorageKeyId, StorageKeys,
 };
-use kms_import::state::DisabledImportPolicy;
-use kms_import::token::{ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims};
-use kms_import::wrap::{WrapPolicy, WrappingPrivateKey};
+use kms_import::{
+    GetParametersForImportRequest, ImportKeyMaterialRequest, ImportService, WrappingKeyPool,
+    usable_material,
+};
+use kms_import::{ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims};
+use kms_import::{KeyContext, KeyId};
+use kms_import::{WrapPolicy, WrappingPrivateKey};
 
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
@@ -225,7 +227,8 @@ pub fn unwrap(data: &[u8]) {
         match key.public_key().wrap(algorithm, body, &policy, &mut rng) {
             Ok(blob) => {
                 let back = key
-                    .unwrap(algorithm, &blob, &policy, &mut rng)
+                    .for_algorithm(algorithm)
+                    .unwrap(&blob, &policy, &mut rng)
                     .expect("what was wrapped unwraps");
                 assert_eq!(&back[..], body, "round trip changed the material");
             }
@@ -237,7 +240,7 @@ pub fn unwrap(data: &[u8]) {
         return;
     }
 
-    match key.unwrap(algorithm, body, &policy, &mut rng) {
+    match key.for_algorithm(algorithm).unwrap(body, &policy, &mut rng) {
         Ok(material) => {
             assert!(!refused, "{algorithm} unwrapped without being allowed");
             if matches!(
@@ -341,10 +344,6 @@ pub fn token_open(data: &[u8]) {
             assert_eq!(again.wrapping_key_spec(), claims.wrapping_key_spec());
             assert_eq!(again.issued_at(), claims.issued_at());
             assert_eq!(again.parameters_valid_to(), claims.parameters_valid_to());
-            assert_eq!(
-                again.wrapping_private_key()[..],
-                claims.wrapping_private_key()[..]
-            );
         }
         Err(e) => assert!(
             matches!(e, Error::InvalidImportToken | Error::ExpiredImportToken),
@@ -353,8 +352,13 @@ pub fn token_open(data: &[u8]) {
     }
 }
 
-/// A token the harness's sealing keys open, for `arn`, issued at `issued_at` for `algorithm`
-/// under the fixture wrapping key of `spec`.
+/// A token the harness's sealing keys open, for `arn` (an ARN of [`context`]), issued at
+/// `issued_at` for `algorithm` under the fixture wrapping key of `spec`.
+///
+/// It comes from the real GetParametersForImport (on a SYMMETRIC_DEFAULT key with that ARN,
+/// under a policy that admits the legacy algorithm, with the fixture key as the only pooled
+/// key), so it is exactly what a service issues. An algorithm GetParametersForImport never
+/// issues (SM2PKE) gets a token sealed by hand in the documented format.
 pub fn fixture_token(
     arn: &str,
     algorithm: WrappingAlgorithm,
@@ -362,18 +366,54 @@ pub fn fixture_token(
     issued_at: OffsetDateTime,
 ) -> ImportToken {
     let mut rng = rng(2);
-    let claims = TokenClaims::new(
-        arn,
-        algorithm,
-        spec,
-        wrapping_fixture(spec).pkcs8.clone(),
-        issued_at,
-        &mut rng,
+    let id = key_id(arn.rsplit('/').next().expect("key ARN"));
+    let service = ImportService::new(context(), sealing_keys())
+        .with_wrap_policy(WrapPolicy::new().allow_legacy_rsaes_pkcs1_v1_5_insecure());
+    let mut record = KeyRecord::create(
+        &context(),
+        id,
+        CreateKeyParams {
+            key_spec: KeySpec::SymmetricDefault,
+            key_usage: None,
+            origin: Origin::External,
+            description: None,
+        },
+        issued_at - Duration::days(1),
     )
-    .expect("fixture claims");
-    sealing_keys()
-        .seal(&claims, &mut rng)
-        .expect("fixture token")
+    .expect("fixture record");
+    let mut pool = WrappingKeyPool::new();
+    pool.insert(wrapping_key(spec).clone());
+    let request = GetParametersForImportRequest {
+        key_id: arn.to_owned(),
+        wrapping_algorithm: algorithm,
+        wrapping_key_spec: spec,
+    };
+    match service
+        .get_parameters_for_import(&mut record, &request, &mut pool, issued_at, &mut rng)
+        .into_result()
+    {
+        Ok(parameters) => parameters.import_token,
+        Err(_) => {
+            let mut key = vec![0x01];
+            key.extend_from_slice(&wrapping_fixture(spec).pkcs8);
+            let payload = raw_payload(
+                0x02,
+                [0x2a; 16],
+                arn,
+                algorithm,
+                spec,
+                issued_at,
+                issued_at + Duration::hours(24),
+                &key,
+            );
+            ImportToken::from_bytes(seal_raw_payload(
+                sealing_keys().current(),
+                arn,
+                [9; 12],
+                &payload,
+            ))
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -435,7 +475,9 @@ fn prepared_record(spec: KeySpec, start: u8) -> KeyRecord {
     let earlier = now() - Duration::days(1);
     let [a, _] = fixture_materials(spec);
     let import = |r: &mut KeyRecord| {
-        r.import_material(KeyMaterial::new(a.to_vec()), prior_import(), earlier)
+        let checked = CheckedMaterial::check(spec, KeyMaterial::new(a.to_vec()))
+            .expect("fixture material is valid");
+        r.import_material(checked, prior_import(), earlier)
             .expect("prior import");
     };
     match start % 6 {
@@ -674,8 +716,8 @@ pub fn import_request_input(
 ///
 /// Properties: failures are only `IncorrectKeyMaterialException` (or
 /// `UnsupportedOperationException` for specs that take no imported material) and never quote
-/// the material; accepted material works: symmetric keys are 32 bytes, HMAC keys MAC and
-/// verify, RSA and ECC keys sign and verify and publish a public key.
+/// the material; accepted material is the key: symmetric and HMAC keys are the bytes given,
+/// and the RSA and ECC private keys handed out are the ones whose public key is published.
 pub fn material(data: &[u8]) {
     let mut input = Input(data);
     let spec = pick(KeySpec::ALL, input.byte());
@@ -703,24 +745,54 @@ pub fn material(data: &[u8]) {
                     &key.symmetric_key().expect("symmetric").expose_secret()[..],
                     bytes
                 );
-            } else if let Some(alg) = key.mac_algorithm() {
-                let mac = key.mac(alg, b"fuzz").expect("mac");
-                assert!(key.verify_mac(alg, b"fuzz", &mac).expect("verify_mac"));
+            } else if spec.is_hmac() {
+                assert_eq!(key.hmac_key().expect("HMAC key"), bytes);
             } else {
+                // The private key handed out is the one whose public key GetPublicKey shows.
                 let spki = key.public_key_spki_der().expect("asymmetric key has SPKI");
-                assert!(!spki.is_empty());
-                let alg = *key.signing_algorithms().first().expect("signing algorithm");
-                let sig = key
-                    .sign(alg, MessageType::Raw, b"fuzz", &mut rng(4))
-                    .expect("sign");
-                assert!(
-                    key.verify(alg, MessageType::Raw, b"fuzz", &sig)
-                        .expect("verify"),
-                    "own signature does not verify"
+                assert_eq!(
+                    derived_spki(spec, &key),
+                    spki,
+                    "{spec} key and SPKI disagree"
                 );
             }
         }
     }
+}
+
+/// The SPKI of the private key [`ValidatedMaterial`](kms_import::ValidatedMaterial) hands out
+/// (RSA as PKCS#8, ECC as the scalar), derived with the RustCrypto crates.
+fn derived_spki(spec: KeySpec, key: &kms_import::ValidatedMaterial) -> Vec<u8> {
+    use pkcs8::{DecodePrivateKey, EncodePublicKey};
+    if spec.is_rsa() {
+        let der = key.rsa_private_key_der().expect("RSA key");
+        let rsa = rsa::RsaPrivateKey::from_pkcs8_der(&der).expect("handed-out RSA key parses");
+        return rsa
+            .to_public_key()
+            .to_public_key_der()
+            .expect("SPKI")
+            .into_vec();
+    }
+    let scalar = key.ecc_private_scalar().expect("ECC scalar");
+    let der = match spec {
+        KeySpec::EccNistP256 => p256::SecretKey::from_slice(&scalar)
+            .expect("P-256 scalar")
+            .public_key()
+            .to_public_key_der(),
+        KeySpec::EccNistP384 => p384::SecretKey::from_slice(&scalar)
+            .expect("P-384 scalar")
+            .public_key()
+            .to_public_key_der(),
+        KeySpec::EccNistP521 => p521::SecretKey::from_slice(&scalar)
+            .expect("P-521 scalar")
+            .public_key()
+            .to_public_key_der(),
+        _ => k256::SecretKey::from_slice(&scalar)
+            .expect("secp256k1 scalar")
+            .public_key()
+            .to_public_key_der(),
+    };
+    der.expect("SPKI").into_vec()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -853,9 +925,9 @@ pub fn state_sequence(data: &[u8]) {
                     description: None,
                     disabled_import_policy: policy,
                 };
-                record
-                    .import_material(materials[which].clone(), request, t)
-                    .map(|_| ())
+                let checked = CheckedMaterial::check(spec, materials[which].clone())
+                    .expect("fixture material is valid");
+                record.import_material(checked, request, t).map(|_| ())
             }
             5 => {
                 let wanted = (arg & 0x04 != 0).then_some(ids[usize::from(arg % 3)]);
@@ -1084,17 +1156,23 @@ pub fn seed_corpora() -> Vec<(&'static str, String, Vec<u8>)> {
             ));
         }
     }
-    let previous = SealingKeys::new(sealing_keys().previous()[1].clone());
-    let claims = TokenClaims::new(
-        arn.as_str(),
+    let t = now();
+    let payload = raw_payload(
+        0x02,
+        [0x17; 16],
+        &arn,
         WrappingAlgorithm::RsaesOaepSha256,
         WrappingKeySpec::Rsa2048,
-        Zeroizing::new(vec![1, 2, 3]),
-        now(),
-        &mut rng,
-    )
-    .expect("claims");
-    let token = previous.seal(&claims, &mut rng).expect("seal");
+        t,
+        t + Duration::hours(24),
+        &[1, 2, 3],
+    );
+    let token = ImportToken::from_bytes(seal_raw_payload(
+        &sealing_keys().previous()[1],
+        &arn,
+        [5; 12],
+        &payload,
+    ));
     out.push((
         "token_open",
         "previous_key_opaque_private_key".to_owned(),
@@ -1336,8 +1414,33 @@ pub fn seed_corpora() -> Vec<(&'static str, String, Vec<u8>)> {
 /// The unversioned record form of earlier releases (the golden file under `tests/data`).
 const UNVERSIONED_RECORD: &str = include_str!("../../tests/data/records/key_record_v0.json");
 
-/// Re-encodes opened claims as a version-1 payload (the format the token module documents).
+/// Re-encodes opened claims as a version-1 payload (the format the token module documents),
+/// carrying the fixture wrapping key of the claims' spec as bare PKCS#8.
 fn test_payload(c: &TokenClaims) -> Vec<u8> {
+    raw_payload(
+        0x01,
+        *c.token_id().as_bytes(),
+        c.key_arn(),
+        c.wrapping_algorithm(),
+        c.wrapping_key_spec(),
+        c.issued_at(),
+        c.parameters_valid_to(),
+        &wrapping_fixture(c.wrapping_key_spec()).pkcs8,
+    )
+}
+
+/// A token payload in the documented layout, fields as given (no checks).
+#[allow(clippy::too_many_arguments)]
+fn raw_payload(
+    version: u8,
+    token_id: [u8; 16],
+    arn: &str,
+    algorithm: WrappingAlgorithm,
+    spec: WrappingKeySpec,
+    issued_at: OffsetDateTime,
+    valid_to: OffsetDateTime,
+    key: &[u8],
+) -> Vec<u8> {
     let code = |a: WrappingAlgorithm| match a {
         WrappingAlgorithm::RsaesPkcs1V15 => 1u8,
         WrappingAlgorithm::RsaesOaepSha1 => 2,
@@ -1354,15 +1457,15 @@ fn test_payload(c: &TokenClaims) -> Vec<u8> {
         WrappingKeySpec::Sm2 => 4,
         _ => 0,
     };
-    let mut p = vec![1];
-    p.extend_from_slice(c.token_id().as_bytes());
-    p.extend_from_slice(&(c.key_arn().len() as u16).to_be_bytes());
-    p.extend_from_slice(c.key_arn().as_bytes());
-    p.push(code(c.wrapping_algorithm()));
-    p.push(spec_code(c.wrapping_key_spec()));
-    p.extend_from_slice(&c.issued_at().unix_timestamp().to_be_bytes());
-    p.extend_from_slice(&c.parameters_valid_to().unix_timestamp().to_be_bytes());
-    p.extend_from_slice(&(c.wrapping_private_key().len() as u16).to_be_bytes());
-    p.extend_from_slice(c.wrapping_private_key());
+    let mut p = vec![version];
+    p.extend_from_slice(&token_id);
+    p.extend_from_slice(&(arn.len() as u16).to_be_bytes());
+    p.extend_from_slice(arn.as_bytes());
+    p.push(code(algorithm));
+    p.push(spec_code(spec));
+    p.extend_from_slice(&issued_at.unix_timestamp().to_be_bytes());
+    p.extend_from_slice(&valid_to.unix_timestamp().to_be_bytes());
+    p.extend_from_slice(&(key.len() as u16).to_be_bytes());
+    p.extend_from_slice(key);
     p
 }

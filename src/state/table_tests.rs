@@ -1,11 +1,11 @@
 //! The key-state table, cell by cell, written out by hand from the import-semantics spec
 //! (section 3) rather than from the code, plus the generated state diagram.
 
-use kms_import::state::{
-    self, DisabledImportPolicy, KeyOperation, TransitionInput, markdown_table, mermaid_diagram,
+use super::{
+    DisabledImportPolicy, KeyOperation, TransitionInput, markdown_table, mermaid_diagram, table,
     transition,
 };
-use kms_import::{KeyState, Origin};
+use crate::names::{KeyState, Origin};
 
 const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -218,7 +218,7 @@ fn every_cell_of_the_external_key_table_matches_the_spec() {
 
 #[test]
 fn table_data_lists_every_cell_once_and_agrees_with_transition() {
-    let rows: Vec<_> = state::table().collect();
+    let rows: Vec<_> = table().collect();
     assert_eq!(rows.len(), 10 * 8 * 2);
     for row in rows {
         let input = TransitionInput::new(Origin::External, row.material_complete_after);
@@ -349,7 +349,7 @@ fn diagram_document() -> String {
          \n\
          Generated from the transition table in `src/state.rs` (`mermaid_diagram()` and\n\
          `markdown_table()`); do not edit by hand. Regenerate with\n\
-         `UPDATE_DIAGRAM=1 cargo test --test state_table`.\n\
+         `UPDATE_DIAGRAM=1 cargo test --lib state::table_tests`.\n\
          \n\
          Edges show every operation that changes the state. \"material complete\" means that\n\
          every permanently associated key material is present after the operation; \"material\n\
@@ -383,7 +383,7 @@ fn committed_state_diagram_is_generated_from_the_table() {
     assert!(
         committed == generated,
         "docs/state-diagram.md is out of date with the transition table; regenerate it with \
-         `UPDATE_DIAGRAM=1 cargo test --test state_table`"
+         `UPDATE_DIAGRAM=1 cargo test --lib state::table_tests`"
     );
 }
 

@@ -1,14 +1,14 @@
-//! Import tokens: sealing, opening, sealing-key rotation, and every way a token can be wrong.
+//! Import tokens, beside the code they pin: sealing, opening, sealing-key rotation, and every
+//! way a token can be wrong.
 
+use super::{
+    ImportToken, MAX_CLOCK_SKEW, MAX_KEY_ARN_LEN, MAX_TOKEN_LEN, PARAMETERS_VALIDITY, SealingKey,
+    SealingKeyId, SealingKeys, TOKEN_OVERHEAD, TokenClaims, TokenId,
+};
+use crate::error::Error;
+use crate::names::{WrappingAlgorithm, WrappingKeySpec};
 use aes_gcm_siv::aead::{AeadInOut, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Key, Nonce};
-use kms_import::token::{
-    MAX_CLOCK_SKEW, MAX_KEY_ARN_LEN, MAX_TOKEN_LEN, PARAMETERS_VALIDITY, TOKEN_OVERHEAD,
-};
-use kms_import::{
-    Error, ImportToken, SealingKey, SealingKeyId, SealingKeys, TokenClaims, TokenId,
-    WrappingAlgorithm, WrappingKeySpec,
-};
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
