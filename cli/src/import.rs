@@ -17,10 +17,10 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::{Blob, DateTime, DateTimeFormat};
 use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType};
-use kms_import::{WrapPolicy, WrappingPublicKey, check_compatible, max_material_len, valid_pairs};
 use kms_import::{
     ImportType, KeyMaterial, KeySpec, WrappingAlgorithm, WrappingKeySpec, validate_material,
 };
+use kms_import::{WrapPolicy, WrappingPublicKey, check_compatible, max_material_len, valid_pairs};
 use zeroize::Zeroizing;
 
 use crate::common::{self as cli, Failure};
