@@ -404,10 +404,14 @@ impl ImportService {
         next.consume_token(&claims, now)?;
         *record = next;
         self.issued_keys.remove(&claims.token_id());
+        let unconfirmed_legacy = record
+            .materials()
+            .iter()
+            .any(|m| m.id().ct_eq(&key_material_id) && m.legacy_wrapping());
         Ok(ImportKeyMaterialResponse {
             key_id: record.arn().clone(),
             key_material_id,
-            legacy_wrapping,
+            legacy_wrapping: unconfirmed_legacy,
         })
     }
 
@@ -694,8 +698,10 @@ pub struct ImportKeyMaterialResponse {
     pub key_id: KeyArn,
     /// The id of the imported material.
     pub key_material_id: KeyMaterialId,
-    /// Whether the material arrived wrapped with the legacy RSAES_PKCS1_V1_5 (only possible
-    /// with [`WrapPolicy::allow_legacy_rsaes_pkcs1_v1_5_insecure`]). Its implicit rejection
+    /// Whether the material is known to the key only through the legacy RSAES_PKCS1_V1_5
+    /// (only possible with [`WrapPolicy::allow_legacy_rsaes_pkcs1_v1_5_insecure`]): this import
+    /// came that way and no import of the same material through another algorithm has
+    /// confirmed it. Its implicit rejection
     /// turns about 1 in 250 corrupted RSA-2048 blobs into 32 pseudo-random bytes, which a key
     /// without material accepts as its first material: before trusting such a first import, an
     /// embedder should require a use of the key that proves the client holds the same material

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{HmacReset, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -142,10 +142,11 @@ impl KeyMaterialId {
         } else {
             block[..32].copy_from_slice(&Sha256::digest(raw));
         }
-        let mut mac = <Hmac<Sha256> as KeyInit>::new(&block.into());
+        let mut mac = <HmacReset<Sha256> as KeyInit>::new(&block.into());
         mac.update(MATERIAL_ID_LABEL);
         mac.update(material.expose_secret());
-        KeyMaterialId(mac.finalize().into_bytes().into())
+        // Finalized in place, so the state holding the material is wiped where it lies.
+        KeyMaterialId(mac.finalize_reset().into_bytes().into())
     }
 
     /// Constant-time equality, for comparing a recomputed id against a stored one.
@@ -232,6 +233,7 @@ impl<'de> serde::Deserialize<'de> for KeyMaterialId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::Hmac;
 
     #[test]
     fn material_debug_is_redacted() {

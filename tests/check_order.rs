@@ -468,4 +468,8 @@ fn legacy_pkcs1_first_import_is_flagged_on_the_response_and_the_record() {
     assert!(!again.legacy_wrapping);
     assert_eq!(again.key_material_id, first.key_material_id);
     assert!(!record.materials()[0].legacy_wrapping());
+    // Once confirmed, a later legacy import of the same material is not flagged.
+    let third = import(&mut w, &mut record, WrappingAlgorithm::RsaesPkcs1V15);
+    assert!(!third.legacy_wrapping);
+    assert!(!record.materials()[0].legacy_wrapping());
 }

@@ -135,7 +135,8 @@ fn every_import_operation_says_whether_it_changed_the_record() {
     assert_eq!(again.result.unwrap_err(), Error::InvalidImportToken);
     assert!(!again.changed);
 
-    // A failing operation at ValidTo still applies the due expiry: the caller must store.
+    // A failing operation at ValidTo still applies the due expiry: the caller must store. (Its
+    // own ValidTo must lie ahead, or the request fails on its own before the record is read.)
     let revision = record.revision();
     let late_request = request.clone().expires_at(valid_to + Duration::days(1));
     let late = w

@@ -5,7 +5,7 @@ use crate::prelude::*;
 /// A local AWS KMS endpoint for the key-material import flows.
 ///
 /// Credentials are NOT checked: any SigV4 signature is accepted. Do not expose this server to a
-/// network; it is a local tool. State is lost when the process ends.
+/// network; it is a local tool. State lives in memory unless --store names a database.
 ///
 /// Prints `listening on http://ADDR` on stdout once it accepts connections; logs go to stderr,
 /// one event per request. SIGTERM or SIGINT stops accepting, answers every request in flight,
@@ -97,6 +97,74 @@ pub struct Args {
     /// beyond this are dropped (counted, never blocking a request).
     #[arg(long = "log-buffer", value_name = "LINES", default_value_t = 65_536, value_parser = clap::value_parser!(u32).range(16..=16_777_216), help_heading = "Logging")]
     pub log_buffer: u32,
+
+    /// Where keys live: memory (the default, gone with the process), sqlite:PATH (one file,
+    /// created on first start) or postgres://USER@HOST/DB (many instances on one database).
+    #[arg(
+        long,
+        value_name = "STORE",
+        default_value = "memory",
+        help_heading = "Store"
+    )]
+    pub store: crate::store::StoreSpec,
+    /// The secrets file (sealing, storage and commitment keys) every instance on a store shares;
+    /// required with sqlite: and postgres: stores. Make one with `keys generate --out FILE`.
+    #[arg(long, value_name = "FILE", help_heading = "Store")]
+    pub secrets: Option<std::path::PathBuf>,
+    /// KMS keys per account (AWS's quota: 100,000); past it CreateKey answers LimitExceededException.
+    #[arg(
+        long = "max-keys",
+        value_name = "N",
+        default_value_t = 100_000,
+        help_heading = "Limits per account"
+    )]
+    pub max_keys: u64,
+    /// Aliases per KMS key (AWS's quota: 50); past it CreateAlias answers LimitExceededException.
+    #[arg(
+        long = "max-aliases-per-key",
+        value_name = "N",
+        default_value_t = 50,
+        help_heading = "Limits per account"
+    )]
+    pub max_aliases_per_key: u64,
+    /// Aliases per account (AWS sets no such quota; this server's bound, LimitExceededException).
+    #[arg(
+        long = "max-aliases",
+        value_name = "N",
+        default_value_t = 100_000,
+        help_heading = "Limits per account"
+    )]
+    pub max_aliases: u64,
+    /// Import tokens outstanding per account, neither used nor expired (AWS sets no such quota;
+    /// this server's bound: GetParametersForImport answers LimitExceededException past it).
+    #[arg(
+        long = "max-outstanding-tokens",
+        value_name = "N",
+        default_value_t = 10_000,
+        help_heading = "Limits per account"
+    )]
+    pub max_outstanding_tokens: u64,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands (without one, the server runs).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Manage the secrets file.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `keys` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum KeysCommand {
+    /// Write a new secrets file (mode 0600; an existing file is never overwritten).
+    Generate {
+        /// Where to write it.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 impl Args {

@@ -36,6 +36,16 @@ impl Generated {
         })
     }
 
+    /// Every version, oldest first (what the store seals).
+    pub(crate) fn versions(&self) -> &[GeneratedVersion] {
+        &self.versions
+    }
+
+    /// The versions [`Generated::versions`] returned; None when there are none.
+    pub(crate) fn from_versions(versions: Vec<GeneratedVersion>) -> Option<Generated> {
+        (!versions.is_empty()).then_some(Generated { versions })
+    }
+
     /// The version new ciphertexts, MACs and signatures use.
     pub(crate) fn current(&self) -> Result<&GeneratedVersion, Error> {
         self.versions.last().ok_or(Error::Internal)

@@ -8,8 +8,9 @@
 //! ```
 //!
 //! It speaks AWS JSON 1.1 (`POST /`, `X-Amz-Target: TrentService.<Operation>`), so the AWS
-//! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys, aliases and
-//! imported material live in memory only and are gone when the process ends.
+//! SDKs and the AWS CLI talk to it with `--endpoint-url` / `endpoint_url=`. Keys and aliases
+//! live in memory, or with `--store` in a SQLite file or a PostgreSQL database that many
+//! instances share; records are sealed at rest under the storage keys of the `--secrets` file.
 //!
 //! Keys are regional: the server holds the keys of one Region (`--region`). A request whose
 //! SigV4 credential scope names another Region sees none of them (NotFoundException, empty
@@ -44,9 +45,13 @@ mod ops;
 mod pool;
 mod quota;
 mod region;
+mod secrets;
 mod store;
 mod tags;
 pub mod wire;
+
+pub use secrets::generate_file as generate_secrets_file;
+pub use store::StoreSpec;
 
 /// What every module of the server uses.
 mod prelude {
@@ -133,6 +138,28 @@ pub async fn run(args: Args) -> Result<(), String> {
             e.message()
         )
     })?;
+    let secrets = match &args.secrets {
+        Some(path) => secrets::Secrets::load(path)?,
+        None if args.store.is_durable() => {
+            return Err(format!(
+                "a durable store needs the service secrets: {}",
+                secrets::how_to_make_one()
+            ));
+        }
+        // In memory, secrets live as long as the keys they protect.
+        None => secrets::Secrets::generate(&mut UnwrapErr(SysRng)),
+    };
+    let spec = args.store.clone();
+    let backend = tokio::task::spawn_blocking(move || store::open_backend(&spec))
+        .await
+        .map_err(|_| "opening the store failed".to_owned())??;
+    let limits = Limits {
+        keys: args.max_keys,
+        aliases: args.max_aliases,
+        aliases_per_key: args.max_aliases_per_key,
+        tokens: args.max_outstanding_tokens,
+    };
+    let store = Store::new(backend, secrets.storage.clone(), &args.account, limits);
     let pool = Arc::new(Pool::new(
         (
             usize::from(args.pool_rsa_2048),
@@ -148,8 +175,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| {
             format!("cannot start the key-generation threads: {e} (try fewer --pool-workers)")
         })?;
-    let mut rng: OsRng = UnwrapErr(SysRng);
-    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &mut rng));
+    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &secrets, store));
     let server = Arc::new(Server {
         kms: Arc::clone(&kms),
         quotas: quota::Quotas::new(args.rate_limits == "on", &args.rate_limit),

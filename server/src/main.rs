@@ -5,10 +5,22 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kms_import_server::args::Args;
+use kms_import_server::args::{Args, Command, KeysCommand};
 
 fn main() -> ExitCode {
     let args = <Args as clap::Parser>::parse();
+    if let Some(Command::Keys(KeysCommand::Generate { out })) = &args.command {
+        return match kms_import_server::generate_secrets_file(out) {
+            Ok(()) => {
+                println!("wrote {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let log = match kms_import_server::logging::init(&args) {
         Ok(guard) => guard,
         Err(e) => {

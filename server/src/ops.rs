@@ -5,8 +5,18 @@ use crate::prelude::*;
 pub(crate) struct Kms {
     pub(crate) ctx: KeyContext,
     pub(crate) import: ImportService,
-    pub(crate) store: Mutex<Store>,
+    pub(crate) store: Store,
     pub(crate) pool: Arc<Pool>,
+}
+
+/// How often an operation reloads and redoes its work after losing a compare-and-swap before
+/// it gives up with KMSInternalException (only a key changed this often by others loses).
+pub(crate) const CAS_ATTEMPTS: usize = 32;
+
+/// The digest an outstanding import token is tracked by.
+pub(crate) fn token_digest(token: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token).into()
 }
 
 pub(crate) fn encryption_algorithms(spec: KeySpec) -> Vec<EncryptionAlgorithmSpec> {
@@ -153,24 +163,37 @@ impl Key {
     }
 }
 
-/// One page of a list, under the core's pagination rules (`Limit` 1..=1000, default 100;
-/// an unknown marker is `InvalidMarkerException`), shared with ListKeyRotations.
-pub(crate) fn page<T>(
-    items: Vec<T>,
-    limit: Option<u32>,
+/// Splits one page off `rows`, which a store read from the request's marker (inclusive) with
+/// room for one more: the core's rules (a marker that names no entry is
+/// InvalidMarkerException), in O(page).
+pub(crate) fn index_page<T>(
+    mut rows: Vec<T>,
+    size: usize,
     marker: Option<&str>,
     name: impl Fn(&T) -> String,
 ) -> Result<(Vec<T>, Option<String>), Error> {
-    let page = kms_import::page::paginate(items, limit, marker, name)?;
-    Ok((page.items, page.next_marker))
+    if let Some(m) = marker
+        && rows.first().is_none_or(|first| name(first) != m)
+    {
+        return Err(kms_import::page::invalid_marker(m));
+    }
+    let next = rows.get(size).map(&name);
+    rows.truncate(size);
+    Ok((rows, next))
 }
 
 impl Kms {
-    pub(crate) fn new(ctx: KeyContext, pool: Arc<Pool>, rng: &mut OsRng) -> Kms {
+    pub(crate) fn new(
+        ctx: KeyContext,
+        pool: Arc<Pool>,
+        secrets: &crate::secrets::Secrets,
+        store: Store,
+    ) -> Kms {
         Kms {
-            import: ImportService::new(ctx.clone(), SealingKeys::new(SealingKey::generate(rng))),
+            import: ImportService::new(ctx.clone(), secrets.sealing.clone())
+                .with_commitment_keys(secrets.commitment.clone()),
             ctx,
-            store: Mutex::new(Store::default()),
+            store,
             pool,
         }
     }
@@ -235,6 +258,7 @@ impl Kms {
                         .import_key_material(&mut k.record, &r, now, &mut rng)
                         .into_result()
                 })?;
+                self.token_used(&r.import_token);
                 Response::ImportKeyMaterial(out.into())
             }
             Request::DeleteImportedKeyMaterial(r) => {
@@ -375,8 +399,12 @@ impl Kms {
             }
             Request::DeleteAlias(r) => {
                 let name: AliasName = r.alias_name.parse()?;
-                let mut store = lock(&self.store);
-                if store.aliases.remove(&name).is_none() {
+                if !self
+                    .store
+                    .backend()
+                    .delete_alias(self.store.account(), name.as_str())
+                    .map_err(store_failure)?
+                {
                     return Err(self.ctx.alias_not_found(&name));
                 }
                 Response::DeleteAlias
@@ -421,39 +449,61 @@ impl Kms {
     }
 
     /// Resolves any identifier form (key id, key ARN, alias name, alias ARN) to a key id.
-    pub(crate) fn resolve_any(&self, store: &Store, input: &str) -> Result<KeyId, Error> {
+    pub(crate) fn resolve_any(&self, input: &str) -> Result<KeyId, Error> {
         match self.ctx.resolve_any(input)? {
             ResolvedKeyRef::Key(id) => Ok(id),
-            ResolvedKeyRef::Alias(alias) => store
-                .aliases
-                .get(&alias)
-                .map(|a| a.target)
-                .ok_or_else(|| self.ctx.alias_not_found(&alias)),
+            ResolvedKeyRef::Alias(alias) => {
+                let row = self
+                    .store
+                    .backend()
+                    .get_alias(self.store.account(), alias.as_str())
+                    .map_err(store_failure)?
+                    .ok_or_else(|| self.ctx.alias_not_found(&alias))?;
+                KeyId::from_str(&row.target).map_err(|_| Error::Internal)
+            }
         }
     }
 
-    pub(crate) fn key_in<'s>(
-        &self,
-        store: &'s mut Store,
-        id: &KeyId,
-        now: OffsetDateTime,
-    ) -> Result<&'s mut Key, Error> {
-        let key = store
-            .keys
-            .get_mut(id)
-            .ok_or_else(|| self.ctx.key_not_found(id))?;
-        key.record.expire_materials(now);
-        Ok(key)
+    /// The key as stored, with the expiry due at `now` applied (in memory: the sweep or the
+    /// next write stores it).
+    pub(crate) fn read_key(&self, id: &KeyId, now: OffsetDateTime) -> Result<Key, Error> {
+        Ok(self.load_live(id, now)?.0)
     }
 
+    /// The key and the revision it is stored under, with due expiry applied in memory. A key
+    /// whose deletion date has passed is gone (NotFoundException) even before a sweep removes
+    /// its row.
+    fn load_live(&self, id: &KeyId, now: OffsetDateTime) -> Result<(Key, u64), Error> {
+        let (mut key, stored) = self
+            .store
+            .load(id)?
+            .filter(|(key, _)| !key.record.deletion_due(now))
+            .ok_or_else(|| self.ctx.key_not_found(id))?;
+        key.record.expire_materials(now);
+        Ok((key, stored))
+    }
+
+    /// Runs `f` on the key and stores what it changed with compare-and-swap on the revision
+    /// it loaded. No lock is held while `f` runs (it may do an RSA private operation); when
+    /// another writer got there first, `f` runs again on a fresh read, so no update is lost
+    /// or applied twice. `f`'s answer is the answer of the attempt whose write won (or of the
+    /// attempt that changed nothing).
     pub(crate) fn with_key_id<T>(
         &self,
         id: &KeyId,
         now: OffsetDateTime,
-        f: impl FnOnce(&mut Key) -> Result<T, Error>,
+        mut f: impl FnMut(&mut Key) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut store = lock(&self.store);
-        f(self.key_in(&mut store, id, now)?)
+        let mut rng: OsRng = UnwrapErr(SysRng);
+        for _ in 0..CAS_ATTEMPTS {
+            let (mut key, stored) = self.load_live(id, now)?;
+            let out = f(&mut key);
+            if key.revision() == stored || self.store.swap(stored, &key, &mut rng)? {
+                return out;
+            }
+        }
+        tracing::warn!(key_id = %id, attempts = CAS_ATTEMPTS, "key changed under every attempt; giving up");
+        Err(Error::Internal)
     }
 
     /// For operations that take key ids and key ARNs only.
@@ -461,22 +511,59 @@ impl Kms {
         &self,
         input: &str,
         now: OffsetDateTime,
-        f: impl FnOnce(&mut Key) -> Result<T, Error>,
+        f: impl FnMut(&mut Key) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let id = self.ctx.resolve_for_import(input)?;
         self.with_key_id(&id, now, f)
     }
 
-    /// For operations that also take aliases.
+    /// For read-only operations that also take aliases.
     pub(crate) fn with_key_any<T>(
         &self,
         input: &str,
         now: OffsetDateTime,
         f: impl FnOnce(&mut Key) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut store = lock(&self.store);
-        let id = self.resolve_any(&store, input)?;
-        f(self.key_in(&mut store, &id, now)?)
+        let id = self.resolve_any(input)?;
+        f(&mut self.read_key(&id, now)?)
+    }
+
+    /// Counts a token GetParametersForImport is about to hand out against the account's limit
+    /// of outstanding tokens (those neither used nor expired).
+    pub(crate) fn token_issued(
+        &self,
+        token: &[u8],
+        valid_to: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        match self
+            .store
+            .backend()
+            .add_token(
+                self.store.account(),
+                &token_digest(token),
+                valid_to.unix_timestamp(),
+                now.unix_timestamp(),
+                &self.store.limits,
+            )
+            .map_err(store_failure)?
+        {
+            Inserted::Done => Ok(()),
+            Inserted::Limit(kind) => Err(self.store.limit_error(kind)),
+            Inserted::Exists | Inserted::NoTarget => Err(Error::Internal),
+        }
+    }
+
+    /// A successful import used this token: it no longer counts as outstanding.
+    pub(crate) fn token_used(&self, token: &[u8]) {
+        if let Err(e) = self
+            .store
+            .backend()
+            .remove_token(self.store.account(), &token_digest(token))
+        {
+            // The import is done; the entry merely lingers until the token expires.
+            let _ = store_failure(e);
+        }
     }
 
     pub(crate) fn create_key(
@@ -515,7 +602,7 @@ impl Kms {
         };
         let key = Key { record, generated };
         let key_metadata = key_metadata(&key, now);
-        lock(&self.store).keys.insert(key.record.key_id(), key);
+        self.store.create(&key, rng)?;
         Ok(wire::CreateKeyResponse { key_metadata })
     }
 
@@ -523,16 +610,23 @@ impl Kms {
         &self,
         r: wire::ListKeysRequest,
     ) -> Result<wire::ListKeysResponse, Error> {
-        let entries: Vec<wire::KeyListEntry> = lock(&self.store)
-            .keys
-            .values()
-            .map(|k| wire::KeyListEntry {
-                key_id: k.record.key_id().to_string(),
-                key_arn: k.record.arn().to_string(),
+        let size = kms_import::page::page_len(r.limit)?;
+        let ids = self
+            .store
+            .backend()
+            .list_keys(self.store.account(), r.marker.as_deref(), size + 1)
+            .map_err(store_failure)?;
+        let (ids, next_marker) = index_page(ids, size, r.marker.as_deref(), String::clone)?;
+        let keys = ids
+            .into_iter()
+            .map(|id| {
+                let key_id = KeyId::from_str(&id).map_err(|_| Error::Internal)?;
+                Ok(wire::KeyListEntry {
+                    key_arn: self.ctx.arn_for(&key_id).to_string(),
+                    key_id: id,
+                })
             })
-            .collect();
-        let (keys, next_marker) =
-            page(entries, r.limit, r.marker.as_deref(), |e| e.key_id.clone())?;
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(wire::ListKeysResponse {
             keys,
             truncated: next_marker.is_some(),
@@ -561,7 +655,9 @@ impl Kms {
         // From the pool, or generated by a pool worker; never under a lock.
         let key = self.pool.take(r.wrapping_key_spec)?;
         let mut one = Some(key);
-        let result = self.with_key_id(&id, now, |k| {
+        // Read-only: the record is not written (expiry it applies is stored by the sweep), so
+        // the wrapping key is never used twice by a compare-and-swap retry.
+        let result = self.read_key(&id, now).and_then(|mut k| {
             self.import
                 .get_parameters_for_import(&mut k.record, &r, &mut one, now, rng)
                 .into_result()
@@ -569,7 +665,13 @@ impl Kms {
         if let Some(unused) = one.take() {
             self.pool.give_back(unused);
         }
-        Ok(result?.into())
+        let result = result?;
+        self.token_issued(
+            result.import_token.as_bytes(),
+            result.parameters_valid_to,
+            now,
+        )?;
+        Ok(result.into())
     }
 
     pub(crate) fn encrypt(
@@ -618,29 +720,26 @@ impl Kms {
         now: OffsetDateTime,
         rng: &mut OsRng,
     ) -> Result<wire::DecryptResponse, Error> {
-        let mut store = lock(&self.store);
         let named = match &r.key_id {
-            Some(input) => Some(self.resolve_any(&store, input)?),
+            Some(input) => Some(self.resolve_any(input)?),
             None => None,
         };
         let alg = r
             .encryption_algorithm
             .unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
+        let named_key = match &named {
+            Some(id) => Some(self.read_key(id, now)?),
+            None => None,
+        };
         // Symmetric and HMAC keys fall through to the envelope: a ciphertext names the key it
         // was made under, and one naming an HMAC key is IncorrectKeyException, as in AWS.
-        let asymmetric = match &named {
-            Some(id) => self
-                .key_in(&mut store, id, now)?
-                .record
-                .key_spec()
-                .is_asymmetric(),
-            None => false,
-        };
+        let asymmetric = named_key
+            .as_ref()
+            .is_some_and(|k| k.record.key_spec().is_asymmetric());
         if asymmetric {
-            let Some(id) = named else {
+            let Some(k) = named_key else {
                 return Err(Error::Internal);
             };
-            let k = self.key_in(&mut store, &id, now)?;
             let material = k.usable(now)?;
             check_usage(&k.record, KeyUsage::EncryptDecrypt, "Decrypt")?;
             if !encryption_algorithms(k.record.key_spec()).contains(&alg) {
@@ -668,9 +767,12 @@ impl Kms {
             return Err(Error::InvalidCiphertext);
         }
         // A key id that names no key is a corrupted ciphertext, as any other corruption.
-        let k = self
-            .key_in(&mut store, &envelope.key_id, now)
-            .map_err(|_| Error::InvalidCiphertext)?;
+        let k = match named_key {
+            Some(k) => k,
+            None => self
+                .read_key(&envelope.key_id, now)
+                .map_err(|_| Error::InvalidCiphertext)?,
+        };
         let material = k.usable_by_id(&envelope.material_id, now)?;
         check_usage(&k.record, KeyUsage::EncryptDecrypt, "Decrypt")?;
         let key = material
@@ -692,58 +794,80 @@ impl Kms {
     ) -> Result<(), Error> {
         let name = new_alias_name(&r.alias_name)?;
         let target = self.ctx.resolve_for_import(&r.target_key_id)?;
-        let mut store = lock(&self.store);
-        let key = self.key_in(&mut store, &target, now)?;
+        let key = self.read_key(&target, now)?;
         if key.record.key_state() == KeyState::PendingDeletion {
             return Err(Error::invalid_state(key.record.arn(), "pending deletion"));
         }
-        if store.aliases.contains_key(&name) {
-            return Err(Error::AlreadyExists(format!(
+        let row = AliasRow {
+            name: name.as_str().to_owned(),
+            target: target.to_string(),
+            created_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000)
+                .map_err(|_| Error::Internal)?,
+        };
+        match self
+            .store
+            .backend()
+            .insert_alias(self.store.account(), &row, &self.store.limits)
+            .map_err(store_failure)?
+        {
+            Inserted::Done => Ok(()),
+            Inserted::Exists => Err(Error::AlreadyExists(format!(
                 "An alias with the name {} already exists",
                 self.ctx.alias_arn_for(&name)
-            )));
+            ))),
+            Inserted::NoTarget => Err(self.ctx.key_not_found(&target)),
+            Inserted::Limit(kind) => Err(self.store.limit_error(kind)),
         }
-        store.aliases.insert(
-            name,
-            Alias {
-                target,
-                created: now,
-            },
-        );
-        Ok(())
     }
 
     pub(crate) fn list_aliases(
         &self,
         r: wire::ListAliasesRequest,
     ) -> Result<wire::ListAliasesResponse, Error> {
-        let store = lock(&self.store);
         let filter = match &r.key_id {
             Some(input) => {
                 let id = self.ctx.resolve_for_import(input)?;
-                if !store.keys.contains_key(&id) {
+                let exists = self
+                    .store
+                    .backend()
+                    .get(self.store.account(), &id.to_string())
+                    .map_err(store_failure)?
+                    .is_some();
+                if !exists {
                     return Err(self.ctx.key_not_found(&id));
                 }
-                Some(id)
+                Some(id.to_string())
             }
             None => None,
         };
-        let entries: Vec<wire::AliasListEntry> = store
-            .aliases
-            .iter()
-            .filter(|(_, a)| filter.is_none_or(|id| a.target == id))
-            .map(|(name, a)| wire::AliasListEntry {
-                alias_name: name.as_str().to_owned(),
-                alias_arn: self.ctx.alias_arn_for(name).to_string(),
-                target_key_id: Some(a.target.to_string()),
-                creation_date: Some(a.created),
-                last_updated_date: Some(a.created),
+        let size = kms_import::page::page_len(r.limit)?;
+        let rows = self
+            .store
+            .backend()
+            .list_aliases(
+                self.store.account(),
+                filter.as_deref(),
+                r.marker.as_deref(),
+                size + 1,
+            )
+            .map_err(store_failure)?;
+        let (rows, next_marker) = index_page(rows, size, r.marker.as_deref(), |a| a.name.clone())?;
+        let aliases = rows
+            .into_iter()
+            .map(|a| {
+                let name: AliasName = a.name.parse().map_err(|_| Error::Internal)?;
+                let created =
+                    OffsetDateTime::from_unix_timestamp_nanos(i128::from(a.created_ms) * 1_000_000)
+                        .map_err(|_| Error::Internal)?;
+                Ok(wire::AliasListEntry {
+                    alias_arn: self.ctx.alias_arn_for(&name).to_string(),
+                    alias_name: a.name,
+                    target_key_id: Some(a.target),
+                    creation_date: Some(created),
+                    last_updated_date: Some(created),
+                })
             })
-            .collect();
-        drop(store);
-        let (aliases, next_marker) = page(entries, r.limit, r.marker.as_deref(), |e| {
-            e.alias_name.clone()
-        })?;
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(wire::ListAliasesResponse {
             aliases,
             truncated: next_marker.is_some(),
@@ -751,24 +875,70 @@ impl Kms {
         })
     }
 
-    /// The timer step: expire due material everywhere, and remove keys whose deletion date
-    /// has passed (with their aliases).
-    pub(crate) fn sweep(&self, now: OffsetDateTime) {
-        let mut store = lock(&self.store);
-        let mut deleted = Vec::new();
-        for (id, key) in store.keys.iter_mut() {
-            let outcome = key.record.expire_materials(now);
-            if !outcome.is_empty() {
-                println!("expiry: key material of {id} expired");
+    /// The timer step, on every instance: stores the expiry of material that is due, and
+    /// deletes keys whose deletion date has passed (with their aliases). Each change is a
+    /// compare-and-swap, so whichever instance gets there first does it, once; the answer
+    /// counts what this instance did.
+    pub(crate) fn sweep(&self, now: OffsetDateTime) -> Swept {
+        let mut swept = Swept::default();
+        let due = match self
+            .store
+            .backend()
+            .due(self.store.account(), now.unix_timestamp(), 256)
+        {
+            Ok(due) => due,
+            Err(e) => {
+                let _ = store_failure(e);
+                return swept;
             }
-            if key.record.deletion_due(now) {
-                deleted.push(*id);
+        };
+        for id in due {
+            if let Ok(id) = KeyId::from_str(&id) {
+                // A failure was logged; the key stays due and the next tick tries again.
+                let _ = self.sweep_key(&id, now, &mut swept);
             }
         }
-        for id in deleted {
-            store.keys.remove(&id);
-            store.aliases.retain(|_, a| a.target != id);
-            println!("deletion: key {id} deleted");
+        if let Err(e) = self.store.backend().purge_tokens(now.unix_timestamp()) {
+            let _ = store_failure(e);
         }
+        swept
     }
+
+    fn sweep_key(&self, id: &KeyId, now: OffsetDateTime, swept: &mut Swept) -> Result<(), Error> {
+        let mut rng: OsRng = UnwrapErr(SysRng);
+        for _ in 0..CAS_ATTEMPTS {
+            let Some((mut key, stored)) = self.store.load(id)? else {
+                return Ok(());
+            };
+            if key.record.deletion_due(now) {
+                if self.store.remove(id, stored)? {
+                    tracing::info!(key_id = %id, "key deleted (its deletion date passed)");
+                    swept.deleted += 1;
+                    return Ok(());
+                }
+                continue;
+            }
+            let outcome = key.record.expire_materials(now);
+            if key.revision() == stored {
+                return Ok(());
+            }
+            if self.store.swap(stored, &key, &mut rng)? {
+                if !outcome.is_empty() {
+                    tracing::info!(key_id = %id, "key material expired");
+                    swept.expired += 1;
+                }
+                return Ok(());
+            }
+        }
+        Err(Error::Internal)
+    }
+}
+
+/// What one sweep of one instance did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Swept {
+    /// Keys whose material expiry this instance stored.
+    pub(crate) expired: usize,
+    /// Keys this instance deleted.
+    pub(crate) deleted: usize,
 }

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{HmacReset, KeyInit, Mac};
 use rand_core::CryptoRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -70,7 +70,7 @@ impl CommitmentKey {
 
     /// The id of the canonical key `canonical` of KMS key `key_id`.
     fn id(&self, key_id: &str, canonical: &[u8]) -> Result<KeyMaterialId, Error> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key[..])
+        let mut mac = <HmacReset<Sha256> as KeyInit>::new_from_slice(&self.key[..])
             .map_err(|_| Error::Internal)?;
         let key_id_len = u16::try_from(key_id.len()).map_err(|_| Error::Internal)?;
         mac.update(COMMITMENT_LABEL);
@@ -79,7 +79,9 @@ impl CommitmentKey {
         mac.update(key_id.as_bytes());
         mac.update(canonical);
         Ok(KeyMaterialId::from_bytes(
-            mac.finalize().into_bytes().into(),
+            // Finalized in place: the state (whose block buffer holds the key) is then wiped
+            // where it lies when `mac` drops, instead of being moved out and left behind.
+            mac.finalize_reset().into_bytes().into(),
         ))
     }
 }

@@ -124,14 +124,19 @@ pub fn validate_material(
         }
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
             let bits = spec.rsa_bits().ok_or(Error::Internal)?;
-            UsableKey::Rsa(RsaKey::parse(bytes, bits).map_err(|f| f.into_error(spec))?)
+            UsableKey::Rsa(Box::new(
+                RsaKey::parse(bytes, bits).map_err(|f| f.into_error(spec))?,
+            ))
         }
         KeySpec::EccNistP256
         | KeySpec::EccNistP384
         | KeySpec::EccNistP521
         | KeySpec::EccSecgP256k1 => {
             let (key, spki) = EccKey::parse(bytes, spec).map_err(|f| f.into_error(spec))?;
-            UsableKey::Ecc { key, spki }
+            UsableKey::Ecc {
+                key: Box::new(key),
+                spki,
+            }
         }
         KeySpec::Sm2
         | KeySpec::MlDsa44
@@ -165,8 +170,13 @@ pub struct ValidatedMaterial {
 enum UsableKey {
     Symmetric(SymmetricKey),
     Hmac(HmacKey),
-    Rsa(RsaKey),
-    Ecc { key: EccKey, spki: Vec<u8> },
+    /// Boxed, as the ECC keys are.
+    Rsa(Box<RsaKey>),
+    /// Boxed: moves of the handle copy a pointer, not the private scalar.
+    Ecc {
+        key: Box<EccKey>,
+        spki: Vec<u8>,
+    },
 }
 
 /// The 32 bytes of a SYMMETRIC_DEFAULT key, zeroized on drop, redacted in `Debug`. The
