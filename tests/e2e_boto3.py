@@ -815,6 +815,28 @@ class AwsAnswers:
         r.check("region: another Region lists no alias", listed is not None and listed["Aliases"] == [])
         r.error("region: CreateAlias from another Region", "NotFoundException",
                 lambda: west.create_alias(AliasName=f"{alias}-w", TargetKeyId=key_id))
+        # Every Region is served: a key made from another Region belongs to that Region.
+        made = r.run("region: CreateKey from another Region", lambda: west.create_key(Description="west"))
+        if made is not None:
+            w_id, w_arn = made["KeyMetadata"]["KeyId"], made["KeyMetadata"]["Arn"]
+            r.check("region: its ARN names its Region", ":us-west-2:" in w_arn, w_arn)
+            got = r.run("region: DescribeKey in its Region", lambda: west.describe_key(KeyId=w_id))
+            r.check("region: described there", got is not None and got["KeyMetadata"]["Arn"] == w_arn)
+            r.error("region: DescribeKey of it from the default Region", "NotFoundException",
+                    lambda: kms.describe_key(KeyId=w_id), message=f"Key '{w_arn.replace(':us-west-2:', ':us-east-1:')}' does not exist")
+            keys = [k["KeyId"] for k in kms.list_keys(Limit=1000)["Keys"]]
+            r.check("region: the default Region does not list it", w_id not in keys)
+            wkeys = [k["KeyId"] for k in west.list_keys()["Keys"]]
+            r.check("region: its Region lists it", wkeys == [w_id], str(wkeys))
+            w_alias = f"{alias}"
+            r.run("region: the same alias name in another Region",
+                  lambda: west.create_alias(AliasName=w_alias, TargetKeyId=w_id))
+            got = r.run("region: the alias resolves per Region", lambda: west.describe_key(KeyId=w_alias))
+            r.check("region: to that Region's key", got is not None and got["KeyMetadata"]["KeyId"] == w_id)
+            r.check("region: and to this Region's key here",
+                    kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"] == key_id)
+            west.delete_alias(AliasName=w_alias)
+            west.schedule_key_deletion(KeyId=w_id, PendingWindowInDays=7)
         r.check("region: this Region still sees its key", kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyId"] == key_id)
         back = r.run("region: this Region still decrypts", lambda: kms.decrypt(CiphertextBlob=ct))
         r.check("region: plaintext back", back is not None and back["Plaintext"] == b"regional")

@@ -1,7 +1,7 @@
 //! What the subcommands share: one-line AWS-style failures, file reading, atomic writes, and
 //! the choice of wrapping provider and policy for an algorithm.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kms_import::{Error, WrappingAlgorithm};
 use kms_import::{
@@ -27,19 +27,79 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     })
 }
 
-/// Writes beside `path` and renames, so `path` holds either the whole result or nothing new.
+/// Creates `path` for a secret (unwrapped key material): exclusively (an existing file, or a
+/// symbolic link even a dangling one, makes it fail; nothing is followed), with mode 0600 set on
+/// the open descriptor whatever the umask, and removed again if writing fails. No temporary
+/// name is involved.
+pub fn write_secret_file(path: &Path, data: &[u8]) -> Result<(), Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path).map_err(|e| cannot_write(path, &e))?;
+    write_and_sync(file, data, true).map_err(|e| {
+        // The file is ours (create_new made it): take it away so no partial secret remains.
+        let _ = std::fs::remove_file(path);
+        cannot_write(path, &e)
+    })
+}
+
+/// Writes a file that holds nothing secret (wrapped material): into a new file with an
+/// unpredictable name beside `path`, created exclusively, then renamed over `path`. `path`
+/// holds either the whole result or what it held before; a symbolic link at `path` is replaced,
+/// never followed.
 pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), Failure> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp-{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let res = std::fs::write(&tmp, data).and_then(|()| std::fs::rename(&tmp, path));
-    res.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(|e| {
         Failure(
             "KMSInternalException",
-            format!("cannot write {}: {e}", path.display()),
+            format!("no randomness for a temporary file name: {e}"),
         )
-    })
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let suffix: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = path.with_file_name(format!(".{name}.{suffix}.partial"));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| cannot_write(path, &e))?;
+    write_and_sync(file, data, false)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            cannot_write(path, &e)
+        })
+}
+
+fn write_and_sync(mut file: std::fs::File, data: &[u8], private: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    let _ = private;
+    file.write_all(data)?;
+    file.sync_all()
+}
+
+fn cannot_write(path: &Path, e: &std::io::Error) -> Failure {
+    let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
+        "it already exists (the output is never overwritten)".to_owned()
+    } else {
+        e.to_string()
+    };
+    Failure(
+        "KMSInternalException",
+        format!("cannot write {}: {why}", path.display()),
+    )
 }
 
 /// The wrapping provider for `algorithm`: AWS-LC when built with `--features aws-lc`, else the

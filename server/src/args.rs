@@ -16,9 +16,14 @@ pub struct Args {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4599")]
     pub listen: SocketAddr,
-    /// Region of the key ARNs.
+    /// Region of requests that name none (unsigned requests). Every Region is served: a
+    /// request signed for another Region (its SigV4 credential scope) works on that Region's keys.
     #[arg(long, value_name = "REGION", default_value = "us-east-1")]
     pub region: String,
+    /// Distinct Regions served at most, the default one included (1 to 4096); a request for
+    /// one more answers UnsupportedOperationException.
+    #[arg(long = "max-regions", value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub max_regions: u16,
     /// 12-digit account of the key ARNs.
     #[arg(long, value_name = "ACCOUNT", default_value = "111122223333")]
     pub account: String,
@@ -70,9 +75,11 @@ pub struct Args {
     pub shutdown_timeout: StdDuration,
 
     /// Request-rate quotas, as AWS KMS documents them per account and operation (requests
-    /// per second): `on` (AWS's defaults) or `off` (no throttling, e.g. for tests and
-    /// benchmarks). Excess requests are answered ThrottlingException.
-    #[arg(long = "rate-limits", value_name = "on|off", default_value = "on", value_parser = ["on", "off"], help_heading = "Request-rate quotas")]
+    /// per second): `on` applies AWS's defaults, and excess requests are answered
+    /// ThrottlingException; `off` (the default) throttles nothing. Off by default because
+    /// test suites drive a local endpoint back to back, and AWS's GetParametersForImport
+    /// quota (one request every 4 s) would throttle them; turn it on for a shared service.
+    #[arg(long = "rate-limits", value_name = "on|off", default_value = "off", value_parser = ["on", "off"], help_heading = "Request-rate quotas")]
     pub rate_limits: String,
     /// Overrides one quota: NAME=RATE, where NAME is an operation (GetParametersForImport,
     /// ImportKeyMaterial, DescribeKey, ...) or a shared group (cryptographic-symmetric,
@@ -111,12 +118,12 @@ pub struct Args {
     /// required with sqlite: and postgres: stores. Make one with `keys generate --out FILE`.
     #[arg(long, value_name = "FILE", help_heading = "Store")]
     pub secrets: Option<std::path::PathBuf>,
-    /// KMS keys per account (AWS's quota: 100,000); past it CreateKey answers LimitExceededException.
+    /// KMS keys per account and Region (AWS's quota: 100,000); past it CreateKey answers LimitExceededException.
     #[arg(
         long = "max-keys",
         value_name = "N",
         default_value_t = 100_000,
-        help_heading = "Limits per account"
+        help_heading = "Limits per account and Region"
     )]
     pub max_keys: u64,
     /// Aliases per KMS key (AWS's quota: 50); past it CreateAlias answers LimitExceededException.
@@ -124,24 +131,24 @@ pub struct Args {
         long = "max-aliases-per-key",
         value_name = "N",
         default_value_t = 50,
-        help_heading = "Limits per account"
+        help_heading = "Limits per account and Region"
     )]
     pub max_aliases_per_key: u64,
-    /// Aliases per account (AWS sets no such quota; this server's bound, LimitExceededException).
+    /// Aliases per account and Region (AWS sets no such quota; this server's bound, LimitExceededException).
     #[arg(
         long = "max-aliases",
         value_name = "N",
         default_value_t = 100_000,
-        help_heading = "Limits per account"
+        help_heading = "Limits per account and Region"
     )]
     pub max_aliases: u64,
-    /// Import tokens outstanding per account, neither used nor expired (AWS sets no such quota;
+    /// Import tokens outstanding per account and Region, neither used nor expired (AWS sets no such quota;
     /// this server's bound: GetParametersForImport answers LimitExceededException past it).
     #[arg(
         long = "max-outstanding-tokens",
         value_name = "N",
         default_value_t = 10_000,
-        help_heading = "Limits per account"
+        help_heading = "Limits per account and Region"
     )]
     pub max_outstanding_tokens: u64,
     #[command(subcommand)]

@@ -11,9 +11,9 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
 use crate::prelude::*;
 use crate::quota::Quotas;
 
-/// What every connection shares: the operations, the quotas and the timeouts.
+/// What every connection shares: the operations of every Region, the quotas and the timeouts.
 pub(crate) struct Server {
-    pub(crate) kms: Arc<Kms>,
+    pub(crate) regions: Arc<Regions>,
     pub(crate) quotas: Quotas,
     pub(crate) header_timeout: StdDuration,
     pub(crate) body_timeout: StdDuration,
@@ -182,8 +182,8 @@ pub(crate) async fn serve(
             // (no copy when the collected bytes are not shared) and wipe it once handled.
             let bytes = Zeroizing::new(Vec::from(collected.to_bytes()));
             key_id = key_id_for_log(&bytes);
-            let kms = Arc::clone(&server.kms);
-            let answer = move || kms.handle(&target, &bytes, region.as_deref());
+            let regions = Arc::clone(&server.regions);
+            let answer = move || regions.handle(&target, &bytes, region.as_deref());
             match tokio::task::spawn_blocking(answer).await {
                 Ok(answer) => answer,
                 // A panic in a handler answers 500; the server keeps running.

@@ -12,9 +12,12 @@
 //! live in memory, or with `--store` in a SQLite file or a PostgreSQL database that many
 //! instances share; records are sealed at rest under the storage keys of the `--secrets` file.
 //!
-//! Keys are regional: the server holds the keys of one Region (`--region`). A request whose
-//! SigV4 credential scope names another Region sees none of them (NotFoundException, empty
-//! lists), as a client of AWS in that Region would; creating keys there is refused.
+//! Every Region is served, and keys are regional, as in AWS: the Region of a request's SigV4
+//! credential scope selects the keys, aliases and quotas it works with. A key belongs to the
+//! Region of the request that created it (its ARN names that Region); a request signed for
+//! another Region does not see it (NotFoundException), and lists only its own Region's keys
+//! and aliases. Requests without a credential scope are for `--region`. At most
+//! `--max-regions` distinct Regions are served.
 //!
 //! **Credentials are not checked.** Any SigV4 signature (or none) is accepted: this is a local
 //! development and test tool, not a service to expose to a network.
@@ -159,7 +162,6 @@ pub async fn run(args: Args) -> Result<(), String> {
         aliases_per_key: args.max_aliases_per_key,
         tokens: args.max_outstanding_tokens,
     };
-    let store = Store::new(backend, secrets.storage.clone(), &args.account, limits);
     let pool = Arc::new(Pool::new(
         (
             usize::from(args.pool_rsa_2048),
@@ -175,22 +177,29 @@ pub async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| {
             format!("cannot start the key-generation threads: {e} (try fewer --pool-workers)")
         })?;
-    let kms = Arc::new(Kms::new(ctx, Arc::clone(&pool), &secrets, store));
+    let regions = Arc::new(Regions::new(
+        &ctx,
+        backend,
+        Arc::clone(&pool),
+        secrets,
+        limits,
+        usize::from(args.max_regions),
+    ));
     let server = Arc::new(Server {
-        kms: Arc::clone(&kms),
+        regions: Arc::clone(&regions),
         quotas: quota::Quotas::new(args.rate_limits == "on", &args.rate_limit),
         header_timeout: args.header_timeout,
         body_timeout: args.body_timeout,
         idle_timeout: args.idle_timeout,
     });
 
-    let sweeper_kms = Arc::clone(&kms);
+    let sweeper_regions = Arc::clone(&regions);
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(StdDuration::from_secs(1));
         loop {
             tick.tick().await;
-            let kms = Arc::clone(&sweeper_kms);
-            let _ = tokio::task::spawn_blocking(move || kms.sweep(now())).await;
+            let regions = Arc::clone(&sweeper_regions);
+            let _ = tokio::task::spawn_blocking(move || regions.sweep(now())).await;
         }
     });
 

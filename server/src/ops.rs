@@ -198,20 +198,15 @@ impl Kms {
         }
     }
 
-    /// Runs one request signed for `region` (the served Region when `None`); returns the HTTP
-    /// status, the body and the error code (if any).
-    pub(crate) fn handle(
-        &self,
-        target: &str,
-        body: &[u8],
-        region: Option<&str>,
-    ) -> (u16, Vec<u8>, Option<&'static str>) {
+    /// Runs one request signed for this service's Region; returns the HTTP status, the body
+    /// and the error code (if any).
+    pub(crate) fn handle(&self, target: &str, body: &[u8]) -> (u16, Vec<u8>, Option<&'static str>) {
         let operation = Operation::from_target(target).ok();
         let result = wire::parse_request(target, body).and_then(|request| {
             if matches!(request, Request::CreateKey(_)) {
                 check_create_key_tags(body)?;
             }
-            self.answer(request, region)
+            self.answer(request)
         });
         match result {
             Ok(response) => {
@@ -225,16 +220,12 @@ impl Kms {
         }
     }
 
-    /// Keys are regional: a key ARN must name the Region the request is signed for, and a
-    /// request for another Region sees none of this Region's keys.
-    pub(crate) fn answer(&self, request: Request, region: Option<&str>) -> Result<Response, Error> {
-        let home = self.ctx.region().as_str();
-        let region = region.unwrap_or(home);
+    /// Keys are regional: a key ARN must name the Region of this service, the Region the
+    /// request is signed for (NotFoundException `Invalid arn <region>` otherwise, as AWS
+    /// answers).
+    pub(crate) fn answer(&self, request: Request) -> Result<Response, Error> {
         for input in key_identifiers(&request) {
-            check_arn_region(input, region)?;
-        }
-        if region != home {
-            return elsewhere(&self.ctx, region, request);
+            check_arn_region(input, self.ctx.region().as_str())?;
         }
         self.dispatch(request)
     }
@@ -875,36 +866,16 @@ impl Kms {
         })
     }
 
-    /// The timer step, on every instance: stores the expiry of material that is due, and
-    /// deletes keys whose deletion date has passed (with their aliases). Each change is a
-    /// compare-and-swap, so whichever instance gets there first does it, once; the answer
-    /// counts what this instance did.
-    pub(crate) fn sweep(&self, now: OffsetDateTime) -> Swept {
-        let mut swept = Swept::default();
-        let due = match self
-            .store
-            .backend()
-            .due(self.store.account(), now.unix_timestamp(), 256)
-        {
-            Ok(due) => due,
-            Err(e) => {
-                let _ = store_failure(e);
-                return swept;
-            }
-        };
-        for id in due {
-            if let Ok(id) = KeyId::from_str(&id) {
-                // A failure was logged; the key stays due and the next tick tries again.
-                let _ = self.sweep_key(&id, now, &mut swept);
-            }
-        }
-        if let Err(e) = self.store.backend().purge_tokens(now.unix_timestamp()) {
-            let _ = store_failure(e);
-        }
-        swept
-    }
-
-    fn sweep_key(&self, id: &KeyId, now: OffsetDateTime, swept: &mut Swept) -> Result<(), Error> {
+    /// The timer step for one due key of this Region, on every instance: stores the expiry of
+    /// material that is due, or deletes the key if its deletion date has passed (with its
+    /// aliases). Each change is a compare-and-swap, so whichever instance gets there first
+    /// does it, once; `swept` counts what this instance did.
+    pub(crate) fn sweep_key(
+        &self,
+        id: &KeyId,
+        now: OffsetDateTime,
+        swept: &mut Swept,
+    ) -> Result<(), Error> {
         let mut rng: OsRng = UnwrapErr(SysRng);
         for _ in 0..CAS_ATTEMPTS {
             let Some((mut key, stored)) = self.store.load(id)? else {

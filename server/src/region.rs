@@ -1,12 +1,15 @@
-//! Keys are regional: the Region a request is signed for, and what a Region this server does
-//! not serve looks like from a client's side (no keys, no aliases).
+//! Keys are regional: the Region a request is signed for selects its keys.
 //!
-//! The server serves one Region (`--region`). A request whose SigV4 credential scope names
-//! another Region sees none of its keys: every key identifier answers `NotFoundException`,
-//! as AWS answers for a key of another Region, lists are empty, and a ciphertext made here
-//! does not decrypt there. Creating keys in another Region is refused: this server holds one
-//! Region's keys only. A request without an `Authorization` header (or with one that names
-//! no credential scope) is taken to be for the served Region.
+//! Every Region is served, as AWS serves every Region: a request whose SigV4 credential scope
+//! names Region R works on R's keys, aliases and tokens only. Its store partition is its own
+//! (`ACCOUNT/R`), so lists show R's keys only, a key of another Region answers
+//! `NotFoundException`, a ciphertext made in another Region does not decrypt in R, and the
+//! quotas count per account and Region. A request without an `Authorization` header (or with
+//! one that names no credential scope) is for the default Region, `--region`.
+//!
+//! One [`Kms`] per Region, made on first use and kept (at most `--max-regions` of them, so
+//! that made-up Region names cannot grow the server's memory), all over the same store, the
+//! same wrapping-key pool, the same secrets and the same limits.
 
 use crate::prelude::*;
 
@@ -62,84 +65,173 @@ pub(crate) fn key_identifiers(request: &Request) -> Vec<&str> {
     }
 }
 
-/// Whether the operation takes key ids and key ARNs only (no aliases).
-fn keys_only(request: &Request) -> bool {
-    matches!(
-        request,
-        Request::GetParametersForImport(_)
-            | Request::ImportKeyMaterial(_)
-            | Request::DeleteImportedKeyMaterial(_)
-            | Request::EnableKey(_)
-            | Request::DisableKey(_)
-            | Request::ScheduleKeyDeletion(_)
-            | Request::CancelKeyDeletion(_)
-            | Request::RotateKeyOnDemand(_)
-            | Request::ListKeyRotations(_)
-            | Request::CreateAlias(_)
-            | Request::ListAliases(_)
-    )
+/// Every Region's [`Kms`], made on first use.
+pub(crate) struct Regions {
+    /// The Region of requests that name none (`--region`).
+    home: Arc<Kms>,
+    account: String,
+    backend: Arc<dyn Backend>,
+    pool: Arc<Pool>,
+    secrets: crate::secrets::Secrets,
+    limits: Limits,
+    /// At most this many Regions (the default one included) are served.
+    max: usize,
+    served: std::sync::RwLock<std::collections::HashMap<String, Arc<Kms>>>,
 }
 
-/// The answer to `request` signed for `region`, a Region this server does not serve.
-pub(crate) fn elsewhere(
-    home: &KeyContext,
-    region: &str,
-    request: Request,
-) -> Result<Response, Error> {
-    let ctx = KeyContext::new(home.partition().as_str(), region, home.account().as_str()).map_err(
-        |_| {
+impl Regions {
+    pub(crate) fn new(
+        home: &KeyContext,
+        backend: Arc<dyn Backend>,
+        pool: Arc<Pool>,
+        secrets: crate::secrets::Secrets,
+        limits: Limits,
+        max: usize,
+    ) -> Regions {
+        let kms = Arc::new(make_kms(home, &backend, &pool, &secrets, limits));
+        let served = std::iter::once((home.region().as_str().to_owned(), Arc::clone(&kms)));
+        Regions {
+            home: kms,
+            account: home.account().as_str().to_owned(),
+            backend,
+            pool,
+            secrets,
+            limits,
+            max: max.max(1),
+            served: std::sync::RwLock::new(served.collect()),
+        }
+    }
+
+    /// The default Region's service.
+    #[cfg(test)]
+    pub(crate) fn home(&self) -> &Arc<Kms> {
+        &self.home
+    }
+
+    fn context(&self, region: &str) -> Result<KeyContext, Error> {
+        KeyContext::new(self.home.ctx.partition().as_str(), region, &self.account).map_err(|_| {
             Error::UnsupportedOperation(format!(
-                "The request is signed for Region '{}', which this server does not serve.",
-                region.escape_default()
+                "The request is signed for '{}', which is not a Region name.",
+                shown(region)
             ))
-        },
-    )?;
-    if let Request::CreateAlias(r) = &request {
-        new_alias_name(&r.alias_name)?;
+        })
     }
-    if let Request::DeleteAlias(r) = &request {
-        let name: AliasName = r.alias_name.parse()?;
-        return Err(ctx.alias_not_found(&name));
+
+    fn make(&self, ctx: &KeyContext) -> Kms {
+        make_kms(ctx, &self.backend, &self.pool, &self.secrets, self.limits)
     }
-    let only_keys = keys_only(&request);
-    if let Some(input) = key_identifiers(&request).first() {
-        let id = if only_keys {
-            ResolvedKeyRef::Key(ctx.resolve_for_import(input)?)
-        } else {
-            ctx.resolve_any(input)?
+
+    /// The service of `region` (the default Region when `None`), made on first use.
+    /// UnsupportedOperationException for a string that is not a Region name, and for a new
+    /// Region once `--max-regions` are served.
+    pub(crate) fn get(&self, region: Option<&str>) -> Result<Arc<Kms>, Error> {
+        let Some(region) = region else {
+            return Ok(Arc::clone(&self.home));
         };
-        return Err(match id {
-            ResolvedKeyRef::Key(id) => ctx.key_not_found(&id),
-            ResolvedKeyRef::Alias(alias) => ctx.alias_not_found(&alias),
-        });
+        let read = self.served.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(kms) = read.get(region) {
+            return Ok(Arc::clone(kms));
+        }
+        drop(read);
+        let ctx = self.context(region)?;
+        let mut served = self.served.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(kms) = served.get(region) {
+            return Ok(Arc::clone(kms));
+        }
+        if served.len() >= self.max {
+            tracing::warn!(
+                max = self.max,
+                "--max-regions reached: a new Region is refused"
+            );
+            return Err(Error::UnsupportedOperation(format!(
+                "The request is signed for Region {}; this server serves at most {} Regions \
+                 (--max-regions) and serves that many already.",
+                ctx.region(),
+                self.max
+            )));
+        }
+        let kms = Arc::new(self.make(&ctx));
+        served.insert(region.to_owned(), Arc::clone(&kms));
+        Ok(kms)
     }
-    Ok(match request {
-        Request::ListKeys(_) => Response::ListKeys(wire::ListKeysResponse {
-            keys: Vec::new(),
-            truncated: false,
-            next_marker: None,
-        }),
-        Request::ListAliases(_) => Response::ListAliases(wire::ListAliasesResponse {
-            aliases: Vec::new(),
-            truncated: false,
-            next_marker: None,
-        }),
-        // A ciphertext made in this server's Region names a key the other Region does not have.
-        Request::Decrypt(_) => return Err(Error::InvalidCiphertext),
-        Request::CreateKey(_) => {
-            return Err(Error::UnsupportedOperation(format!(
-                "This server holds the keys of Region {} only; the request is signed for {}.",
-                home.region(),
-                ctx.region()
-            )));
+
+    /// Runs one request signed for `region` (the default Region when `None`); returns the
+    /// HTTP status, the body and the error code (if any).
+    pub(crate) fn handle(
+        &self,
+        target: &str,
+        body: &[u8],
+        region: Option<&str>,
+    ) -> (u16, Vec<u8>, Option<&'static str>) {
+        match self.get(region) {
+            Ok(kms) => kms.handle(target, body),
+            Err(error) => {
+                let (status, body) = encode_error(Operation::from_target(target).ok(), &error);
+                (status, body, Some(error.code()))
+            }
         }
-        other => {
-            return Err(Error::UnsupportedOperation(format!(
-                "Operation {} is not supported by this server.",
-                other.operation()
-            )));
+    }
+
+    /// The timer step, on every instance: the keys that are due in every Region of the
+    /// account, those this process has not served yet included (another instance on the same
+    /// store may have made them), each handled by its Region's service (see [`Kms::sweep_key`]);
+    /// then expired import tokens are forgotten. The answer counts what this instance did.
+    pub(crate) fn sweep(&self, now: OffsetDateTime) -> Swept {
+        let mut swept = Swept::default();
+        let prefix = account_prefix(&self.account);
+        let due = match self
+            .backend
+            .due_all(&prefix, now.unix_timestamp(), SWEEP_BATCH)
+        {
+            Ok(due) => due,
+            Err(e) => {
+                let _ = store_failure(e);
+                return swept;
+            }
+        };
+        for (partition, id) in due {
+            let (Some(region), Ok(id)) = (partition.strip_prefix(&prefix), KeyId::from_str(&id))
+            else {
+                continue;
+            };
+            let kms = match self.get(Some(region)) {
+                Ok(kms) => kms,
+                // Past --max-regions the key is still swept, by a service made for the step.
+                Err(_) => match self.context(region) {
+                    Ok(ctx) => Arc::new(self.make(&ctx)),
+                    Err(_) => {
+                        tracing::warn!(%partition, "store: a partition that names no Region");
+                        continue;
+                    }
+                },
+            };
+            // A failure was logged; the key stays due and the next tick tries again.
+            let _ = kms.sweep_key(&id, now, &mut swept);
         }
-    })
+        if let Err(e) = self.backend.purge_tokens(now.unix_timestamp()) {
+            let _ = store_failure(e);
+        }
+        swept
+    }
+}
+
+/// How many due keys one sweep step handles at most.
+const SWEEP_BATCH: usize = 256;
+
+fn make_kms(
+    ctx: &KeyContext,
+    backend: &Arc<dyn Backend>,
+    pool: &Arc<Pool>,
+    secrets: &crate::secrets::Secrets,
+    limits: Limits,
+) -> Kms {
+    let store = Store::new(Arc::clone(backend), secrets.storage.clone(), ctx, limits);
+    Kms::new(ctx.clone(), Arc::clone(pool), secrets, store)
+}
+
+/// A client-supplied string for a message: escaped and cut short.
+fn shown(s: &str) -> String {
+    s.chars().take(64).flat_map(char::escape_default).collect()
 }
 
 #[cfg(test)]

@@ -246,10 +246,12 @@ fn expiry_is_stored_once_whichever_instance_sweeps() {
         ids.push(id);
     }
     let mut db = postgres::Client::connect(&p.url, postgres::NoTls).unwrap();
+    // The store partition of the account in the default Region.
+    let partition = format!("{}/us-east-1", p.account);
     let revision = |db: &mut postgres::Client, id: &str| -> i64 {
         db.query_one(
             "SELECT revision FROM kms_keys WHERE account = $1 AND key_id = $2",
-            &[&p.account, &id],
+            &[&partition, &id],
         )
         .unwrap()
         .get(0)
@@ -282,7 +284,7 @@ fn expiry_is_stored_once_whichever_instance_sweeps() {
         let next: Option<i64> = db
             .query_one(
                 "SELECT next_event FROM kms_keys WHERE account = $1 AND key_id = $2",
-                &[&p.account, &id],
+                &[&partition, &id],
             )
             .unwrap()
             .get(0);

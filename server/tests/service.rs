@@ -300,7 +300,7 @@ fn a_client_that_half_closes_after_its_request_gets_its_answer() {
 
 #[test]
 fn requests_over_a_quota_are_answered_throttling_exception() {
-    let server = Server::start(&["--rate-limit", "DescribeKey=2"]);
+    let server = Server::start(&["--rate-limits", "on", "--rate-limit", "DescribeKey=2"]);
     let key = create_key(&server, "EXTERNAL");
     let body = format!(r#"{{"KeyId":"{key}"}}"#);
     let answers: Vec<(u16, String)> = (0..6).map(|_| server.call("DescribeKey", &body)).collect();
@@ -334,6 +334,17 @@ fn requests_over_a_quota_are_answered_throttling_exception() {
     assert_eq!(codes[1], (400, "ThrottlingException".into()));
     // Other operations have their own quota.
     assert_eq!(server.call("ListKeys", "{}").0, 200);
+}
+
+#[test]
+fn quotas_are_off_unless_asked_for() {
+    // AWS's GetParametersForImport quota would throttle the second request of this burst.
+    let server = Server::start(&[]);
+    let key = create_key(&server, "EXTERNAL");
+    let params = get_parameters_body(&key, "RSA_2048");
+    for _ in 0..3 {
+        assert_eq!(server.call("GetParametersForImport", &params).0, 200);
+    }
 }
 
 #[test]
@@ -429,6 +440,7 @@ fn help_documents_every_flag() {
     for flag in [
         "--listen",
         "--region",
+        "--max-regions",
         "--account",
         "--pool-rsa-2048",
         "--pool-rsa-3072",

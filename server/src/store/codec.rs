@@ -162,12 +162,13 @@ pub(crate) fn seal_key(
     Ok(out)
 }
 
-/// Opens what [`seal_key`] made for `expected` in `account` at `revision` (the row's revision
-/// column, [`Key::revision`]: a stale copy put back in place is refused). Every failure is the same
+/// Opens what [`seal_key`] made for `expected` in the account and Region of `ctx` at `revision`
+/// (the row's revision column, [`Key::revision`]: a stale copy put back in place is refused). A
+/// record whose ARN names another account or Region is refused too. Every failure is the same
 /// KMSInternalException: a damaged or foreign row says nothing about why it did not open.
 pub(crate) fn open_key(
     keys: &StorageKeys,
-    account: &str,
+    ctx: &KeyContext,
     expected: &KeyId,
     revision: u64,
     bytes: &[u8],
@@ -183,7 +184,8 @@ pub(crate) fn open_key(
     }
     let (sealed, generated) = rest.split_at(len);
     let record = KeyRecord::open_sealed(keys, expected, sealed).map_err(|_| Error::Internal)?;
-    if record.account_id().as_str() != account {
+    let account = ctx.account().as_str();
+    if record.account_id() != ctx.account() || record.arn().region() != ctx.region() {
         return Err(Error::Internal);
     }
     let generated = match (record.origin(), generated.is_empty()) {
@@ -206,8 +208,16 @@ mod tests {
 
     const ACCOUNT: &str = "111122223333";
 
+    fn scope(region: &str, account: &str) -> KeyContext {
+        KeyContext::new("aws", region, account).unwrap()
+    }
+
+    fn home() -> KeyContext {
+        scope("us-east-1", ACCOUNT)
+    }
+
     fn key(rng: &mut OsRng, origin: Origin) -> Key {
-        let ctx = KeyContext::new("aws", "us-east-1", ACCOUNT).unwrap();
+        let ctx = home();
         let record = KeyRecord::create(
             &ctx,
             KeyId::random(rng),
@@ -250,7 +260,7 @@ mod tests {
             let m = v.material.expose_secret();
             assert!(!sealed.windows(m.len()).any(|w| w == m));
         }
-        let back = open_key(&keys, ACCOUNT, &k.record.key_id(), rev, &sealed).unwrap();
+        let back = open_key(&keys, &home(), &k.record.key_id(), rev, &sealed).unwrap();
         assert_eq!(back.record.key_id(), k.record.key_id());
         let (a, b) = (back.generated.unwrap(), k.generated.unwrap());
         assert_eq!(a.versions().len(), 2);
@@ -269,22 +279,33 @@ mod tests {
             let id = k.record.key_id();
             let rev = k.revision();
             let sealed = seal_key(&keys, ACCOUNT, &k, &mut rng).unwrap();
-            assert!(open_key(&keys, ACCOUNT, &id, rev, &sealed).is_ok());
+            assert!(open_key(&keys, &home(), &id, rev, &sealed).is_ok());
             let other = key(&mut rng, origin).record.key_id();
-            assert!(open_key(&keys, ACCOUNT, &other, rev, &sealed).is_err());
-            assert!(open_key(&keys, "444455556666", &id, rev, &sealed).is_err());
-            assert!(open_key(&keys, ACCOUNT, &id, rev + 1, &sealed).is_err());
-            assert!(open_key(&storage(&mut rng), ACCOUNT, &id, rev, &sealed).is_err());
+            assert!(open_key(&keys, &home(), &other, rev, &sealed).is_err());
+            assert!(
+                open_key(
+                    &keys,
+                    &scope("us-east-1", "444455556666"),
+                    &id,
+                    rev,
+                    &sealed
+                )
+                .is_err()
+            );
+            // A row of one Region does not open as a key of another.
+            assert!(open_key(&keys, &scope("eu-west-1", ACCOUNT), &id, rev, &sealed).is_err());
+            assert!(open_key(&keys, &home(), &id, rev + 1, &sealed).is_err());
+            assert!(open_key(&storage(&mut rng), &home(), &id, rev, &sealed).is_err());
             for i in [0, 3, 20, sealed.len() / 2, sealed.len() - 1] {
                 let mut bad = sealed.clone();
                 bad[i] ^= 1;
                 assert!(
-                    open_key(&keys, ACCOUNT, &id, rev, &bad).is_err(),
+                    open_key(&keys, &home(), &id, rev, &bad).is_err(),
                     "byte {i}"
                 );
             }
-            assert!(open_key(&keys, ACCOUNT, &id, rev, &sealed[..sealed.len() - 1]).is_err());
-            assert!(open_key(&keys, ACCOUNT, &id, rev, &[]).is_err());
+            assert!(open_key(&keys, &home(), &id, rev, &sealed[..sealed.len() - 1]).is_err());
+            assert!(open_key(&keys, &home(), &id, rev, &[]).is_err());
             // After a rotation the previous storage key still opens older rows.
             let rotated = StorageKeys::with_previous(
                 StorageKey::from_bytes(StorageKeyId::from_bytes([9; 8]), [7; 32]),
@@ -292,7 +313,7 @@ mod tests {
                 2,
             )
             .unwrap();
-            assert!(open_key(&rotated, ACCOUNT, &id, rev, &sealed).is_ok());
+            assert!(open_key(&rotated, &home(), &id, rev, &sealed).is_ok());
         }
     }
 
@@ -309,12 +330,12 @@ mod tests {
         let mut mixed = sb[..split(&sb)].to_vec();
         mixed.extend_from_slice(&sa[split(&sa)..]);
         let rev = b.revision();
-        assert!(open_key(&keys, ACCOUNT, &b.record.key_id(), rev, &mixed).is_err());
+        assert!(open_key(&keys, &home(), &b.record.key_id(), rev, &mixed).is_err());
         // An AWS_KMS record without its material, an EXTERNAL one with some.
-        assert!(open_key(&keys, ACCOUNT, &b.record.key_id(), rev, &sb[..split(&sb)]).is_err());
+        assert!(open_key(&keys, &home(), &b.record.key_id(), rev, &sb[..split(&sb)]).is_err());
         let e = key(&mut rng, Origin::External);
         let mut se = seal_key(&keys, ACCOUNT, &e, &mut rng).unwrap();
         se.extend_from_slice(&sa[split(&sa)..]);
-        assert!(open_key(&keys, ACCOUNT, &e.record.key_id(), e.record.revision(), &se).is_err());
+        assert!(open_key(&keys, &home(), &e.record.key_id(), e.record.revision(), &se).is_err());
     }
 }

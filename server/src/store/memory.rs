@@ -161,13 +161,18 @@ impl Backend for Memory {
         Ok(true)
     }
 
-    fn due(&self, account: &str, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
+    fn due_all(
+        &self,
+        prefix: &str,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         Ok(lock(&self.events)
             .iter()
             .take_while(|(t, _, _)| *t <= now)
-            .filter(|(_, a, _)| a == account)
+            .filter(|(_, a, _)| a.starts_with(prefix))
             .take(limit)
-            .map(|(_, _, k)| k.clone())
+            .map(|(_, a, k)| (a.clone(), k.clone()))
             .collect())
     }
 

@@ -89,8 +89,9 @@ impl<E: std::fmt::Display> From<E> for StoreError {
     }
 }
 
-/// Where keys and aliases live. `account` scopes every row. Revisions are compared as the
-/// record's `u64`, stored as the same 64 bits in a signed column.
+/// Where keys and aliases live. `account` scopes every row: it is the partition of one account
+/// and Region, `ACCOUNT/REGION` (see [`partition`]), and the limits count per partition.
+/// Revisions are compared as the record's `u64`, stored as the same 64 bits in a signed column.
 pub(crate) trait Backend: Send + Sync {
     /// The key's row, if it exists.
     fn get(&self, account: &str, id: &str) -> Result<Option<Row>, StoreError>;
@@ -116,8 +117,14 @@ pub(crate) trait Backend: Send + Sync {
     /// Deletes the key and its aliases if its revision is still `expected`.
     fn delete(&self, account: &str, id: &str, expected: u64) -> Result<bool, StoreError>;
     /// Keys whose next timed event (material expiry, deletion date) is at or before `now`
-    /// (seconds since the epoch), at most `limit` of them.
-    fn due(&self, account: &str, now: i64, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// (seconds since the epoch), in every partition whose name starts with `prefix` (every
+    /// Region of one account: `ACCOUNT/`), at most `limit` of them, as (partition, key id).
+    fn due_all(
+        &self,
+        prefix: &str,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError>;
     /// Key ids in order, from `from` (inclusive), at most `limit`.
     fn list_keys(
         &self,
@@ -241,11 +248,25 @@ pub(crate) fn next_event(record: &KeyRecord) -> Option<i64> {
         .min()
 }
 
-/// The sealed-record store of one account.
+/// The store partition of an account's keys, aliases and tokens in one Region:
+/// `ACCOUNT/REGION`. Every Region has its own, the default one included.
+pub(crate) fn partition(ctx: &KeyContext) -> String {
+    format!("{}/{}", ctx.account(), ctx.region())
+}
+
+/// What [`Backend::due_all`] takes to find every Region of `account`.
+pub(crate) fn account_prefix(account: &str) -> String {
+    format!("{account}/")
+}
+
+/// The sealed-record store of one account in one Region.
 pub(crate) struct Store {
     backend: Arc<dyn Backend>,
     storage: StorageKeys,
-    account: String,
+    /// The account and Region whose records this store opens.
+    ctx: KeyContext,
+    /// The backend partition, [`partition`] of `ctx`.
+    partition: String,
     pub(crate) limits: Limits,
 }
 
@@ -253,13 +274,14 @@ impl Store {
     pub(crate) fn new(
         backend: Arc<dyn Backend>,
         storage: StorageKeys,
-        account: &str,
+        ctx: &KeyContext,
         limits: Limits,
     ) -> Store {
         Store {
             backend,
             storage,
-            account: account.to_owned(),
+            partition: partition(ctx),
+            ctx: ctx.clone(),
             limits,
         }
     }
@@ -268,20 +290,21 @@ impl Store {
         self.backend.as_ref()
     }
 
+    /// The backend partition this store reads and writes (its account and Region).
     pub(crate) fn account(&self) -> &str {
-        &self.account
+        &self.partition
     }
 
     /// The key and the revision it was stored under, or None when there is no such key.
     pub(crate) fn load(&self, id: &KeyId) -> Result<Option<(Key, u64)>, Error> {
         let Some(row) = self
             .backend
-            .get(&self.account, &id.to_string())
+            .get(&self.partition, &id.to_string())
             .map_err(store_failure)?
         else {
             return Ok(None);
         };
-        let key = codec::open_key(&self.storage, &self.account, id, row.revision, &row.sealed)
+        let key = codec::open_key(&self.storage, &self.ctx, id, row.revision, &row.sealed)
             .inspect_err(
                 |_| tracing::error!(key_id = %id, "store: the stored record does not open"),
             )?;
@@ -291,7 +314,7 @@ impl Store {
     fn row(&self, key: &Key, rng: &mut dyn CryptoRng) -> Result<Row, Error> {
         Ok(Row {
             revision: key.revision(),
-            sealed: codec::seal_key(&self.storage, &self.account, key, rng)?,
+            sealed: codec::seal_key(&self.storage, self.ctx.account().as_str(), key, rng)?,
         })
     }
 
@@ -302,7 +325,7 @@ impl Store {
         match self
             .backend
             .insert(
-                &self.account,
+                &self.partition,
                 &id,
                 &row,
                 next_event(&key.record),
@@ -327,7 +350,7 @@ impl Store {
         let row = self.row(key, rng)?;
         self.backend
             .update(
-                &self.account,
+                &self.partition,
                 &key.record.key_id().to_string(),
                 expected,
                 &row,
@@ -339,7 +362,7 @@ impl Store {
     /// Deletes the key (and its aliases) if the stored revision is still `expected`.
     pub(crate) fn remove(&self, id: &KeyId, expected: u64) -> Result<bool, Error> {
         self.backend
-            .delete(&self.account, &id.to_string(), expected)
+            .delete(&self.partition, &id.to_string(), expected)
             .map_err(store_failure)
     }
 

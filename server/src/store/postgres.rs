@@ -236,16 +236,23 @@ impl Backend for Postgres {
         })
     }
 
-    fn due(&self, account: &str, now: i64, max: usize) -> Result<Vec<String>, StoreError> {
+    fn due_all(
+        &self,
+        prefix: &str,
+        now: i64,
+        max: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         self.with(|c| {
+            // substr, not LIKE (no wildcards to escape) nor a range (collations differ).
             let st = c.st(
-                "SELECT key_id FROM kms_keys WHERE next_event IS NOT NULL AND next_event <= $1 \
-                 AND account = $2 ORDER BY next_event LIMIT $3",
+                "SELECT account, key_id FROM kms_keys WHERE next_event IS NOT NULL \
+                 AND next_event <= $1 AND substr(account, 1, length($2::text)) = $2::text \
+                 ORDER BY next_event LIMIT $3",
             )?;
             c.client
-                .query(&st, &[&now, &account, &limit(max as u64)])?
+                .query(&st, &[&now, &prefix, &limit(max as u64)])?
                 .iter()
-                .map(|r| r.try_get(0).map_err(StoreError::from))
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect()
         })
     }

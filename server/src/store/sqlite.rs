@@ -195,15 +195,23 @@ impl Backend for Sqlite {
         })
     }
 
-    fn due(&self, account: &str, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
+    fn due_all(
+        &self,
+        prefix: &str,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT key_id FROM kms_keys WHERE next_event IS NOT NULL AND next_event <= ?1 \
-                 AND account = ?2 ORDER BY next_event LIMIT ?3",
+                "SELECT account, key_id FROM kms_keys WHERE next_event IS NOT NULL \
+                 AND next_event <= ?1 AND substr(account, 1, length(?2)) = ?2 \
+                 ORDER BY next_event LIMIT ?3",
             )?;
             let ids = stmt
-                .query_map(params![now, account, limit as i64], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?;
+                .query_map(params![now, prefix, limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<(String, String)>, _>>()?;
             Ok(ids)
         })
     }

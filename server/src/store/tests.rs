@@ -32,9 +32,13 @@ fn alias(name: &str, target: &str, created_ms: i64) -> AliasRow {
 
 fn conformance(b: &dyn Backend, tag: &str) {
     // Distinct accounts per run keep reruns on a shared database independent.
-    let a = format!("{A}{tag}");
+    // Partitions as the server names them: ACCOUNT/REGION.
+    let prefix = format!("{A}{tag}/");
+    let a = format!("{prefix}us-east-1");
     let a = a.as_str();
-    let other = format!("{B}{tag}");
+    let west = format!("{prefix}eu-west-1");
+    let west = west.as_str();
+    let other = format!("{B}{tag}/us-east-1");
     let other = other.as_str();
     let l = limits();
 
@@ -62,10 +66,29 @@ fn conformance(b: &dyn Backend, tag: &str) {
     assert!(b.update(a, "k1", 1, &row(u64::MAX, 4), Some(50)).unwrap());
     assert_eq!(b.get(a, "k1").unwrap().unwrap().revision, u64::MAX);
 
-    // The due index.
-    assert_eq!(b.due(a, 49, 10).unwrap(), Vec::<String>::new());
-    assert_eq!(b.due(a, 50, 10).unwrap(), vec!["k1".to_owned()]);
-    assert!(b.due(other, 50, 10).unwrap().is_empty());
+    // The due index, across the Regions of one account, earliest first.
+    let due = |b: &dyn Backend, prefix: &str, now: i64, limit: usize| -> Vec<(String, String)> {
+        b.due_all(prefix, now, limit).unwrap()
+    };
+    let pair = |p: &str, k: &str| (p.to_owned(), k.to_owned());
+    assert_eq!(due(b, &prefix, 49, 10), Vec::<(String, String)>::new());
+    assert_eq!(due(b, &prefix, 50, 10), vec![pair(a, "k1")]);
+    assert!(due(b, &format!("{B}{tag}/"), 50, 10).is_empty());
+    assert_eq!(
+        b.insert(west, "kw", &row(0, 1), Some(40), &l).unwrap(),
+        Inserted::Done
+    );
+    assert_eq!(
+        due(b, &prefix, 50, 10),
+        vec![pair(west, "kw"), pair(a, "k1")]
+    );
+    assert_eq!(due(b, &prefix, 50, 1), vec![pair(west, "kw")]);
+    // Another account's keys are not due for this one, even when its id extends this one's.
+    assert!(due(b, &format!("{B}{tag}/"), 50, 10).is_empty());
+    assert!(due(b, &format!("{A}{tag}0/"), 50, 10).is_empty());
+    // A Region's rows are its own.
+    assert!(b.get(a, "kw").unwrap().is_none());
+    assert_eq!(b.list_keys(a, None, 10).unwrap(), ["k1"]);
 
     // The key limit, per account.
     for k in ["k2", "k3", "k4", "k5"] {
@@ -83,6 +106,12 @@ fn conformance(b: &dyn Backend, tag: &str) {
         b.insert(other, "k6", &row(0, 1), None, &l).unwrap(),
         Inserted::Done
     );
+    // Limits count per account and Region: another Region of the same account has room.
+    assert_eq!(
+        b.insert(west, "k6", &row(0, 1), None, &l).unwrap(),
+        Inserted::Done
+    );
+    assert_eq!(b.list_keys(west, None, 10).unwrap(), ["k6", "kw"]);
 
     // Pages in order, from a marker, inclusive.
     assert_eq!(b.list_keys(a, None, 2).unwrap(), ["k1", "k2"]);
@@ -166,7 +195,8 @@ fn conformance(b: &dyn Backend, tag: &str) {
     );
     // A deleted key leaves the due index.
     assert!(b.delete(a, "k1", u64::MAX).unwrap());
-    assert!(b.due(a, i64::MAX, 10).unwrap().is_empty());
+    assert!(b.delete(west, "kw", 0).unwrap());
+    assert!(due(b, &prefix, i64::MAX, 10).is_empty());
 
     // Outstanding tokens: bounded, freed by use or by expiry.
     let t = |n: u8| [n; 32];
@@ -216,7 +246,8 @@ fn sqlite_backend_behaves_and_keeps_its_rows_across_reopening() {
         conformance(&b, "");
     }
     let b = sqlite::Sqlite::open(&path).unwrap();
-    assert_eq!(b.list_keys(A, None, 10).unwrap(), ["k3", "k4", "k5", "k6"]);
+    let a = format!("{A}/us-east-1");
+    assert_eq!(b.list_keys(&a, None, 10).unwrap(), ["k3", "k4", "k5", "k6"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -254,42 +285,78 @@ fn store_specs_parse() {
     assert!(StoreSpec::Sqlite("x".into()).is_durable());
 }
 
-/// Two services over one backend, as two instances on one database.
-fn two_instances() -> (Arc<crate::ops::Kms>, Arc<crate::ops::Kms>, Arc<dyn Backend>) {
-    use crate::ops::Kms;
-    let mut rng: OsRng = UnwrapErr(SysRng);
-    let secrets = crate::secrets::Secrets::generate(&mut rng);
-    let backend: Arc<dyn Backend> = Arc::new(memory::Memory::default());
-    let limits = Limits {
+fn test_limits() -> Limits {
+    Limits {
         keys: 100,
         aliases: 100,
         aliases_per_key: 10,
         tokens: 100,
-    };
+    }
+}
+
+/// A server's services of every Region over `backend`, with `secrets`, default Region
+/// us-east-1, at most `max` Regions.
+fn regions_over(
+    backend: &Arc<dyn Backend>,
+    secrets: &crate::secrets::Secrets,
+    max: usize,
+) -> Arc<Regions> {
+    let pool = Arc::new(Pool::new(
+        (0, 0, 0),
+        1,
+        StdDuration::from_secs(1),
+        Pool::os_generator(),
+    ));
     let ctx = KeyContext::new("aws", "us-east-1", A).unwrap();
-    let instance = || {
-        let pool = Arc::new(Pool::new(
-            (0, 0, 0),
-            1,
-            StdDuration::from_secs(1),
-            Pool::os_generator(),
-        ));
-        let store = Store::new(Arc::clone(&backend), secrets.storage.clone(), A, limits);
-        Arc::new(Kms::new(ctx.clone(), pool, &secrets, store))
-    };
-    let (one, two) = (instance(), instance());
+    Arc::new(Regions::new(
+        &ctx,
+        Arc::clone(backend),
+        pool,
+        crate::secrets::Secrets {
+            sealing: secrets.sealing.clone(),
+            storage: secrets.storage.clone(),
+            commitment: secrets.commitment.clone(),
+        },
+        test_limits(),
+        max,
+    ))
+}
+
+/// What instances on one database share: the secrets and the backend.
+fn shared() -> (crate::secrets::Secrets, Arc<dyn Backend>) {
+    let mut rng: OsRng = UnwrapErr(SysRng);
+    let secrets = crate::secrets::Secrets::generate(&mut rng);
+    (secrets, Arc::new(memory::Memory::default()))
+}
+
+/// Two servers over one backend, as two instances on one database.
+fn two_servers() -> (Arc<Regions>, Arc<Regions>, Arc<dyn Backend>) {
+    let (secrets, backend) = shared();
+    let (one, two) = (
+        regions_over(&backend, &secrets, 64),
+        regions_over(&backend, &secrets, 64),
+    );
     // Both hold the secrets file's commitment keys, so their material ids agree.
-    for kms in [&one, &two] {
+    for r in [&one, &two] {
         assert_eq!(
-            kms.import.commitment_keys().map(|k| k.current().version()),
+            r.home()
+                .import
+                .commitment_keys()
+                .map(|k| k.current().version()),
             Some(secrets.commitment.current().version())
         );
     }
     (one, two, backend)
 }
 
+/// Two services over one backend, as two instances on one database.
+fn two_instances() -> (Arc<crate::ops::Kms>, Arc<crate::ops::Kms>, Arc<dyn Backend>) {
+    let (one, two, backend) = two_servers();
+    (Arc::clone(one.home()), Arc::clone(two.home()), backend)
+}
+
 fn call(kms: &crate::ops::Kms, op: &str, body: &str) -> serde_json::Value {
-    let (status, body, _) = kms.handle(&format!("TrentService.{op}"), body.as_bytes(), None);
+    let (status, body, _) = kms.handle(&format!("TrentService.{op}"), body.as_bytes());
     assert_eq!(status, 200, "{op}: {}", String::from_utf8_lossy(&body));
     serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default()
 }
@@ -299,13 +366,14 @@ fn call(kms: &crate::ops::Kms, op: &str, body: &str) -> serde_json::Value {
 #[test]
 fn two_instances_sweep_each_key_once() {
     use crate::ops::Swept;
-    let (one, two, backend) = two_instances();
+    let (one, two, backend) = two_servers();
+    let home = format!("{A}/us-east-1");
     let mut ids = Vec::new();
     for _ in 0..20 {
-        let v = call(&one, "CreateKey", "{}");
+        let v = call(one.home(), "CreateKey", "{}");
         let id = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
         call(
-            &two,
+            two.home(),
             "ScheduleKeyDeletion",
             &format!(r#"{{"KeyId":"{id}","PendingWindowInDays":7}}"#),
         );
@@ -317,17 +385,17 @@ fn two_instances_sweep_each_key_once() {
     // Past its deletion date a key is gone, before any sweep removes its row.
     let gone = KeyId::from_str(&ids[0]).unwrap();
     assert!(matches!(
-        one.read_key(&gone, later),
+        one.home().read_key(&gone, later),
         Err(Error::NotFound(_))
     ));
-    assert!(backend.get(A, &ids[0]).unwrap().is_some());
+    assert!(backend.get(&home, &ids[0]).unwrap().is_some());
     let (a, b) = (Arc::clone(&one), Arc::clone(&two));
     let ta = std::thread::spawn(move || a.sweep(later));
     let tb = std::thread::spawn(move || b.sweep(later));
     let (sa, sb) = (ta.join().unwrap(), tb.join().unwrap());
     assert_eq!(sa.deleted + sb.deleted, ids.len(), "{sa:?} {sb:?}");
     for id in &ids {
-        assert!(backend.get(A, id).unwrap().is_none());
+        assert!(backend.get(&home, id).unwrap().is_none());
     }
     assert_eq!(one.sweep(later), Swept::default());
     assert_eq!(two.sweep(later), Swept::default());
@@ -371,4 +439,89 @@ fn a_lost_compare_and_swap_reruns_on_a_fresh_read_and_loses_no_update() {
     assert_eq!(attempts, 1);
     let d = call(&two, "DescribeKey", &format!(r#"{{"KeyId":"{id}"}}"#));
     assert_eq!(d["KeyMetadata"]["KeyState"], "Disabled");
+}
+
+fn call_in(regions: &Regions, region: &str, op: &str, body: &str) -> serde_json::Value {
+    call(&regions.get(Some(region)).unwrap(), op, body)
+}
+
+/// The sweep finds due keys in every Region of the account, also in a Region this process
+/// has never served (another instance made the key), and past `--max-regions`.
+#[test]
+fn the_sweep_deletes_due_keys_of_every_region() {
+    let (secrets, backend) = shared();
+    let maker = regions_over(&backend, &secrets, 64);
+    let mut made = Vec::new();
+    for region in ["eu-west-1", "ap-southeast-2", "us-east-1"] {
+        let v = call_in(&maker, region, "CreateKey", "{}");
+        let arn = v["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+        assert!(
+            arn.starts_with(&format!("arn:aws:kms:{region}:{A}:key/")),
+            "{arn}"
+        );
+        let id = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+        call_in(
+            &maker,
+            region,
+            "ScheduleKeyDeletion",
+            &format!(r#"{{"KeyId":"{id}","PendingWindowInDays":7}}"#),
+        );
+        made.push((format!("{A}/{region}"), id));
+    }
+    // A key that is not due stays.
+    let kept = call_in(&maker, "eu-west-1", "CreateKey", "{}");
+    let kept = kept["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    // Another instance, allowed its default Region only, has never served the others.
+    let capped = regions_over(&backend, &secrets, 1);
+    let later = now() + time::Duration::days(8);
+    assert_eq!(capped.sweep(now()), crate::ops::Swept::default());
+    let swept = capped.sweep(later);
+    assert_eq!(swept.deleted, 3, "{swept:?}");
+    for (partition, id) in &made {
+        assert!(
+            backend.get(partition, id).unwrap().is_none(),
+            "{partition} {id}"
+        );
+    }
+    assert!(
+        backend
+            .get(&format!("{A}/eu-west-1"), &kept)
+            .unwrap()
+            .is_some()
+    );
+    // The step made no lasting service past the cap.
+    assert!(capped.get(Some("eu-west-1")).is_err());
+    assert_eq!(maker.sweep(later), crate::ops::Swept::default());
+}
+
+/// At most `--max-regions` Regions are served (the default one counts); the ones served stay
+/// served, and a string that is not a Region name is refused.
+#[test]
+fn regions_are_capped_and_validated() {
+    let mut rng: OsRng = UnwrapErr(SysRng);
+    let secrets = crate::secrets::Secrets::generate(&mut rng);
+    let backend: Arc<dyn Backend> = Arc::new(memory::Memory::default());
+    let regions = regions_over(&backend, &secrets, 2);
+    assert!(Arc::ptr_eq(&regions.get(None).unwrap(), regions.home()));
+    assert!(Arc::ptr_eq(
+        &regions.get(Some("us-east-1")).unwrap(),
+        regions.home()
+    ));
+    let west = regions.get(Some("eu-west-1")).unwrap();
+    assert_eq!(west.ctx.region().as_str(), "eu-west-1");
+    assert!(Arc::ptr_eq(&regions.get(Some("eu-west-1")).unwrap(), &west));
+    let refused = regions.get(Some("eu-west-2")).err().unwrap();
+    assert_eq!(refused.code(), "UnsupportedOperationException");
+    assert!(refused.message().contains("--max-regions"), "{refused:?}");
+    let (status, body, code) = regions.handle("TrentService.ListKeys", b"{}", Some("ap-south-1"));
+    assert_eq!((status, code), (400, Some("UnsupportedOperationException")));
+    assert!(String::from_utf8_lossy(&body).contains("at most 2 Regions"));
+    for bad in ["US-EAST-1", "useast1", "eu-west-1\n", "x", &"a".repeat(100)] {
+        let refused = regions.get(Some(bad)).err().unwrap();
+        assert_eq!(refused.code(), "UnsupportedOperationException", "{bad}");
+        assert!(refused.message().contains("not a Region name"), "{bad}");
+    }
+    // Served Regions keep working past the cap.
+    let v = call_in(&regions, "eu-west-1", "ListKeys", "{}");
+    assert_eq!(v["Keys"], serde_json::json!([]));
 }

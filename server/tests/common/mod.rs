@@ -159,6 +159,19 @@ impl Server {
         call(self.addr, op, &body)
     }
 
+    /// A request signed for `region` (the Region of its SigV4 credential scope).
+    pub fn call_in(&self, region: &str, op: &str, body: Value) -> (u16, Value) {
+        try_call_as(self.addr, op, &body, Some(&authorization(region)))
+            .unwrap_or_else(|e| panic!("{op}: {e}"))
+    }
+
+    /// [`Server::call_in`], insisting on success.
+    pub fn ok_in(&self, region: &str, op: &str, body: Value) -> Value {
+        let (status, v) = self.call_in(region, op, body);
+        assert_eq!(status, 200, "{op} in {region}: {v}");
+        v
+    }
+
     /// Calls and insists on success.
     pub fn ok(&self, op: &str, body: Value) -> Value {
         let (status, v) = self.call(op, body);
@@ -179,12 +192,34 @@ pub fn call(addr: SocketAddr, op: &str, body: &Value) -> (u16, Value) {
 }
 
 pub fn try_call(addr: SocketAddr, op: &str, body: &Value) -> Result<(u16, Value), String> {
+    try_call_as(addr, op, body, None)
+}
+
+/// A SigV4 `Authorization` header whose credential scope names `region` (the server checks no
+/// signature).
+pub fn authorization(region: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/{region}/kms/aws4_request, \
+         SignedHeaders=host;x-amz-date;x-amz-target, Signature=00"
+    )
+}
+
+/// [`try_call`] with an `Authorization` header.
+pub fn try_call_as(
+    addr: SocketAddr,
+    op: &str,
+    body: &Value,
+    authorization: Option<&str>,
+) -> Result<(u16, Value), String> {
     let body = serde_json::to_vec(body).unwrap();
     let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let auth = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
     let head = format!(
         "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: TrentService.{op}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+         X-Amz-Target: TrentService.{op}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
