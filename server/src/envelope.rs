@@ -86,7 +86,8 @@ impl Envelope {
         let mut nonce = [0u8; 12];
         rng.fill_bytes(&mut nonce);
         let cipher = Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(key));
-        let mut body = plaintext.to_vec();
+        // Holds the plaintext until encrypted in place (and if encryption fails).
+        let mut body = Zeroizing::new(plaintext.to_vec());
         let tag = cipher
             .encrypt_inout_detached(
                 &GcmNonce::from(nonce),

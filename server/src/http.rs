@@ -20,8 +20,42 @@ pub(crate) struct Server {
     pub(crate) idle_timeout: StdDuration,
 }
 
-pub(crate) fn reply(status: u16, body: Vec<u8>, request_id: u64) -> hyper::Response<Full<Bytes>> {
-    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+/// A response body that wipes its bytes when hyper drops it: answers carry secrets (Decrypt's
+/// `Plaintext`, generated data keys), so every answer is sent from one of these.
+pub(crate) struct WipedBuf {
+    bytes: Zeroizing<Vec<u8>>,
+    at: usize,
+}
+
+impl WipedBuf {
+    pub(crate) fn new(bytes: Vec<u8>) -> WipedBuf {
+        WipedBuf {
+            bytes: Zeroizing::new(bytes),
+            at: 0,
+        }
+    }
+}
+
+impl hyper::body::Buf for WipedBuf {
+    fn remaining(&self) -> usize {
+        self.bytes.len().saturating_sub(self.at)
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.bytes.get(self.at..).unwrap_or_default()
+    }
+
+    fn advance(&mut self, cnt: usize) {
+        self.at = self.at.saturating_add(cnt).min(self.bytes.len());
+    }
+}
+
+pub(crate) fn reply(
+    status: u16,
+    body: Vec<u8>,
+    request_id: u64,
+) -> hyper::Response<Full<WipedBuf>> {
+    let mut response = hyper::Response::new(Full::new(WipedBuf::new(body)));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let headers = response.headers_mut();
     headers.insert(
@@ -78,7 +112,7 @@ fn key_id_for_log(body: &[u8]) -> Option<String> {
 pub(crate) async fn serve(
     server: Arc<Server>,
     req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+) -> Result<hyper::Response<Full<WipedBuf>>, Infallible> {
     let started = Instant::now();
     let request_id = REQUESTS.fetch_add(1, Ordering::Relaxed);
     let is_post = req.method() == Method::POST;
@@ -144,7 +178,9 @@ pub(crate) async fn serve(
             Some("ThrottlingException"),
         ),
         (true, Some(target), Ok(Ok(collected))) => {
-            let bytes = collected.to_bytes();
+            // The body may hold secrets (Encrypt's `Plaintext`, messages to sign): own it
+            // (no copy when the collected bytes are not shared) and wipe it once handled.
+            let bytes = Zeroizing::new(Vec::from(collected.to_bytes()));
             key_id = key_id_for_log(&bytes);
             let regions = Arc::clone(&server.regions);
             let answer = move || regions.handle(&target, &bytes, region.as_deref());

@@ -77,7 +77,7 @@ mod prelude {
     pub(crate) use aes_gcm::{Aes256Gcm, Key as GcmKey, Nonce as GcmNonce, Tag as GcmTag};
     pub(crate) use getrandom::SysRng;
     pub(crate) use http_body_util::{BodyExt, Full, Limited};
-    pub(crate) use hyper::body::{Bytes, Incoming};
+    pub(crate) use hyper::body::Incoming;
     pub(crate) use hyper::server::conn::http1;
     pub(crate) use hyper::service::service_fn;
     pub(crate) use hyper::{Method, StatusCode};

@@ -17,7 +17,7 @@ use kms_import::{
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
-use zeroize::{ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub use kms_import::wire::{
     CONTENT_TYPE, DeleteImportedKeyMaterialResponse, GetParametersForImportResponse,
@@ -1067,8 +1067,36 @@ impl Response {
     }
 }
 
+/// Counts the bytes a serialisation writes, so the body can be allocated once.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serialises into a buffer sized beforehand: a growing `Vec` would leave copies of the base64
+/// secrets it holds (Decrypt's `Plaintext`) in the blocks it outgrows, which nobody wipes.
 fn json<T: Serialize>(value: &T) -> (u16, Vec<u8>) {
-    match serde_json::to_vec(value) {
+    let mut counter = Counter(0);
+    let sized = serde_json::to_writer(&mut counter, value).map(|()| counter.0);
+    let written = sized.and_then(|len| {
+        let mut body = Vec::with_capacity(len);
+        match serde_json::to_writer(&mut body, value) {
+            Ok(()) => Ok(body),
+            Err(e) => {
+                body.zeroize();
+                Err(e)
+            }
+        }
+    });
+    match written {
         Ok(body) => (200, body),
         // Serialising these types cannot fail (string keys, no non-finite floats); if it ever
         // did, the client gets a retryable internal error rather than a truncated body.
