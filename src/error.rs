@@ -1,6 +1,8 @@
 //! The crate's one public error type: one variant per AWS KMS exception that the import
-//! operations and their neighbours can raise, each with the `__type` code and HTTP status the
-//! AWS JSON 1.1 protocol puts on the wire.
+//! operations (and the helpers an embedder uses next to them: using material, pagination)
+//! can raise, each with the `__type` code and HTTP status the AWS JSON 1.1 protocol puts on
+//! the wire. Exceptions of other operations (aliases, Verify, VerifyMac) belong to the
+//! embedder.
 //!
 //! Messages follow AWS's wording where it is known. They never contain secret bytes, and the
 //! cryptographic failures ([`Error::InvalidCiphertext`], [`Error::InvalidImportToken`],
@@ -19,7 +21,7 @@ pub(crate) const EXPIRED_IMPORT_TOKEN_MESSAGE: &str =
 /// The message of [`Error::Internal`].
 pub(crate) const INTERNAL_MESSAGE: &str = "An internal error occurred. Retry the request.";
 
-/// An AWS KMS error, as the import operations and the example server return it.
+/// An AWS KMS error, as the import operations return it.
 ///
 /// [`Error::code`] gives the `__type` name of the AWS exception, [`Error::http_status`] its
 /// status code, and `Display` the message. Two errors compare equal when both kind and message
@@ -71,12 +73,6 @@ pub enum Error {
     /// `LimitExceededException` (400): a per-key or per-account limit was reached.
     #[error("{0}")]
     LimitExceeded(String),
-    /// `AlreadyExistsException` (400): the alias (or other named resource) exists already.
-    #[error("{0}")]
-    AlreadyExists(String),
-    /// `InvalidAliasNameException` (400): the alias name is malformed or reserved.
-    #[error("{0}")]
-    InvalidAliasName(String),
     /// `InvalidKeyUsageException` (400): the key's usage or spec does not allow the
     /// cryptographic operation or algorithm requested.
     #[error("{0}")]
@@ -85,20 +81,15 @@ pub enum Error {
     /// named in the request.
     #[error("{0}")]
     IncorrectKey(String),
-    /// `KMSInvalidSignatureException` (400): Verify found the signature invalid.
-    #[error("{0}")]
-    InvalidSignature(String),
-    /// `KMSInvalidMacException` (400): VerifyMac found the MAC invalid.
-    #[error("{0}")]
-    InvalidMac(String),
     /// `InvalidMarkerException` (400): a pagination `Marker` that no earlier response gave.
     #[error("{0}")]
     InvalidMarker(String),
     /// `SerializationException` (400): the request body is not the JSON the operation takes.
     #[error("{0}")]
     Serialization(String),
-    /// `DependencyTimeoutException` (500): a dependency timed out; retryable. The crate never
-    /// produces it; embedders may.
+    /// `DependencyTimeoutException` (500): a dependency timed out; retryable. AWS lists it for
+    /// every import operation. The crate never produces it; an embedder's
+    /// [`WrappingKeySource`](crate::WrappingKeySource) or store may.
     #[error("{0}")]
     DependencyTimeout(String),
     /// `KMSInternalException` (500): an internal failure that should not happen; retryable.
@@ -122,12 +113,8 @@ impl Error {
             Error::InvalidImportToken => "InvalidImportTokenException",
             Error::Validation(_) => "ValidationException",
             Error::LimitExceeded(_) => "LimitExceededException",
-            Error::AlreadyExists(_) => "AlreadyExistsException",
-            Error::InvalidAliasName(_) => "InvalidAliasNameException",
             Error::InvalidKeyUsage(_) => "InvalidKeyUsageException",
             Error::IncorrectKey(_) => "IncorrectKeyException",
-            Error::InvalidSignature(_) => "KMSInvalidSignatureException",
-            Error::InvalidMac(_) => "KMSInvalidMacException",
             Error::InvalidMarker(_) => "InvalidMarkerException",
             Error::Serialization(_) => "SerializationException",
             Error::DependencyTimeout(_) => "DependencyTimeoutException",

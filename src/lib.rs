@@ -16,7 +16,8 @@
 //!
 //! Every item is used from the crate root (`kms_import::KeyRecord`), except three small
 //! modules: the wrapping backends' seam ([`provider`]), the `Limit`/`Marker` pagination every
-//! list operation shares ([`page`]), and the AWS JSON 1.1 codec (`wire`, feature `wire`).
+//! list operation shares ([`page`]), and the AWS JSON 1.1 codec (`wire`, feature `wire`). A
+//! fourth module, [`storage_format`], holds documentation only: the layout of a stored record.
 //!
 //! - **The operations** are methods of [`ImportService`], which holds the service-wide
 //!   settings: the [`KeyContext`] (partition, Region, account), the [`SealingKeys`], the
@@ -52,7 +53,7 @@
 //! Per key, the [`KeyRecord`] (metadata, state, materials, commitments, the ledger of used
 //! import tokens, and a revision), sealed: `KeyRecord::seal` encrypts it under a
 //! [`StorageKey`] (feature `serde`; the sealed form, versioned, is specified in
-//! `src/record/storage.rs` and pinned by a golden file), `KeyRecord::open_sealed_at` loads it
+//! [`storage_format`] and pinned by golden files), `KeyRecord::open_sealed_at` loads it
 //! back, checking the invariants, with a typed [`StorageError`]. Per service, the configuration
 //! every instance shares and nothing else: the [`SealingKeys`], the [`StorageKeys`] and the
 //! [`KeyContext`].
@@ -91,6 +92,7 @@ pub mod page;
 mod pool;
 mod record;
 mod state;
+pub mod storage_format;
 mod store;
 mod token;
 #[cfg(feature = "wire")]

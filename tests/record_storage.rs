@@ -436,6 +436,18 @@ fn loading_checks_the_revision_range_and_the_invariants() {
 #[test]
 fn golden_record_of_the_unversioned_form_still_loads() {
     let k = KeyRecord::from_plaintext_json_insecure(GOLDEN_V0).unwrap();
+    assert_is_golden_record(&k);
+
+    // It moves into the sealed form unchanged.
+    let keys = keys(3);
+    let sealed = k.seal(&keys, &mut rng()).unwrap();
+    let back = KeyRecord::open_sealed(&keys, &key_id(), &sealed).unwrap();
+    assert_eq!(plaintext(&back), plaintext(&k));
+    assert_eq!(back.used_tokens(), k.used_tokens());
+}
+
+/// What the golden records (v0 plaintext, v1 sealed) hold, checked field by field.
+fn assert_is_golden_record(k: &KeyRecord) {
     assert_eq!(k.key_id(), key_id());
     assert_eq!(k.key_state(), KeyState::PendingDeletion);
     assert_eq!(k.description(), "golden record");
@@ -464,13 +476,66 @@ fn golden_record_of_the_unversioned_form_still_loads() {
     assert_eq!(second.rotation_date(), Some(created + Duration::hours(2)));
     assert_eq!(k.used_tokens().len(), 1);
     assert_eq!(k.on_demand_rotations(), 1);
+}
 
-    // It moves into the sealed form unchanged.
-    let keys = keys(3);
-    let sealed = k.seal(&keys, &mut rng()).unwrap();
-    let back = KeyRecord::open_sealed(&keys, &key_id(), &sealed).unwrap();
-    assert_eq!(plaintext(&back), plaintext(&k));
-    assert_eq!(back.used_tokens(), k.used_tokens());
+/// The storage key of the committed sealed golden record: fixed, public test bytes.
+fn golden_storage_keys() -> StorageKeys {
+    StorageKeys::new(StorageKey::from_bytes(
+        StorageKeyId::from_bytes(*b"golden-1"),
+        [0x5a; 32],
+    ))
+}
+
+/// Format version 1 as this release writes it: the golden record above, sealed (envelope
+/// version 1) under a fixed test key, and its document. Later releases must keep opening the
+/// sealed bytes; the document pins the member names the format documentation lists.
+///
+/// `KMS_IMPORT_BLESS_GOLDEN=1 cargo test --all-features --test record_storage golden` rewrites
+/// the two files, which is only right when the format version is raised.
+#[test]
+fn golden_record_of_format_version_1_still_opens() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/records");
+    let sealed_path = dir.join("key_record_v1.sealed.b64");
+    let doc_path = dir.join("key_record_v1.json");
+    let golden = golden_storage_keys();
+    if std::env::var_os("KMS_IMPORT_BLESS_GOLDEN").is_some() {
+        let k = KeyRecord::from_plaintext_json_insecure(GOLDEN_V0).unwrap();
+        let sealed = k.seal(&golden, &mut rng()).unwrap();
+        std::fs::write(&sealed_path, Base64::encode_string(&sealed) + "\n").unwrap();
+        std::fs::write(&doc_path, plaintext(&k) + "\n").unwrap();
+    }
+    let sealed_b64 = std::fs::read_to_string(&sealed_path).unwrap();
+    let sealed = Base64::decode_vec(sealed_b64.trim()).unwrap();
+    assert_eq!(sealed[0], 0x01, "envelope version");
+    assert_eq!(&sealed[1..9], b"golden-1", "storage key id in the clear");
+    assert_eq!(sealed_revision(&sealed), Ok(7));
+    let k = KeyRecord::open_sealed_at(&golden, &key_id(), 7, &sealed).unwrap();
+    assert_is_golden_record(&k);
+
+    // The document: the member names and encodings of format version 1.
+    let doc = std::fs::read_to_string(&doc_path).unwrap();
+    let from_doc = KeyRecord::from_plaintext_json_insecure(doc.trim()).unwrap();
+    assert_is_golden_record(&from_doc);
+    assert_eq!(plaintext(&k), doc.trim());
+    for member in [
+        "\"FormatVersion\":1",
+        "\"Arn\":\"arn:aws:kms:",
+        "\"KeyState\":\"PendingDeletion\"",
+        "\"KeyMaterials\":[",
+        "\"ExpirationModel\":\"KEY_MATERIAL_EXPIRES\"",
+        "\"ValidTo\":\"",
+        "\"UsedTokens\":{",
+        "\"Revision\":7",
+    ] {
+        assert!(
+            doc.contains(member),
+            "{member} missing from the v1 document"
+        );
+    }
+
+    // Under another storage key, or for another key id, it does not open.
+    assert!(KeyRecord::open_sealed(&keys(3), &key_id(), &sealed).is_err());
+    assert!(KeyRecord::open_sealed(&golden, &OTHER_KEY_ID.parse().unwrap(), &sealed).is_err());
 }
 
 mod mutations {

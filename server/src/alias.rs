@@ -9,7 +9,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use kms_import::{Error, KeyArn, KeyContext, KeyId};
+use crate::error::Error;
+use kms_import::{Error as KmsError, KeyArn, KeyContext, KeyId};
 
 /// Longest alias name AWS accepts, `alias/` prefix included, in characters.
 pub const MAX_ALIAS_NAME_LEN: usize = 256;
@@ -33,12 +34,12 @@ fn bounded(value: &str) -> &str {
     &value[..end]
 }
 
-fn invalid_key_id(input: &str) -> Error {
-    Error::NotFound(format!("Invalid keyId '{}'", bounded(input)))
+fn invalid_key_id(input: &str) -> KmsError {
+    KmsError::NotFound(format!("Invalid keyId '{}'", bounded(input)))
 }
 
-fn invalid_arn(input: &str) -> Error {
-    Error::InvalidArn(format!("Invalid arn {}", bounded(input)))
+fn invalid_arn(input: &str) -> KmsError {
+    KmsError::InvalidArn(format!("Invalid arn {}", bounded(input)))
 }
 
 fn is_alias_byte(c: u8) -> bool {
@@ -106,14 +107,15 @@ impl FromStr for AliasName {
     fn from_str(s: &str) -> Result<AliasName, Error> {
         let len = s.chars().count();
         if len == 0 || len > MAX_ALIAS_NAME_LEN {
-            return Err(Error::invalid_length("aliasName", 1, MAX_ALIAS_NAME_LEN));
+            return Err(KmsError::invalid_length("aliasName", 1, MAX_ALIAS_NAME_LEN).into());
         }
         if !s.bytes().all(is_alias_byte) {
-            return Err(Error::Validation(format!(
+            return Err(KmsError::Validation(format!(
                 "1 validation error detected: Value '{}' at 'aliasName' failed to satisfy \
                  constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
                 bounded(s)
-            )));
+            ))
+            .into());
         }
         AliasName::parse_canonical(s).ok_or_else(|| {
             Error::InvalidAliasName(format!(
@@ -162,10 +164,10 @@ impl fmt::Debug for AliasArn {
 }
 
 impl FromStr for AliasArn {
-    type Err = Error;
+    type Err = KmsError;
 
     /// Anything but a well-formed alias ARN is an `InvalidArnException`.
-    fn from_str(s: &str) -> Result<AliasArn, Error> {
+    fn from_str(s: &str) -> Result<AliasArn, KmsError> {
         match parse_arn(s)? {
             KeyIdentifier::AliasArn(arn) => Ok(arn),
             _ => Err(invalid_arn(s)),
@@ -195,10 +197,10 @@ impl KeyIdentifier {
     ///   `InvalidArnException` `Invalid arn <input>`;
     /// - anything else that is neither a key id nor an alias name: `NotFoundException`
     ///   `Invalid keyId '<input>'` (this includes a malformed `alias/…` name).
-    pub fn parse(input: &str) -> Result<KeyIdentifier, Error> {
+    pub fn parse(input: &str) -> Result<KeyIdentifier, KmsError> {
         let len = input.chars().count();
         if len == 0 || len > MAX_KEY_ID_MEMBER_LEN {
-            return Err(Error::invalid_length("keyId", 1, MAX_KEY_ID_MEMBER_LEN));
+            return Err(KmsError::invalid_length("keyId", 1, MAX_KEY_ID_MEMBER_LEN));
         }
         if input.starts_with("arn:") {
             return parse_arn(input);
@@ -224,16 +226,16 @@ impl fmt::Display for KeyIdentifier {
 }
 
 impl FromStr for KeyIdentifier {
-    type Err = Error;
+    type Err = KmsError;
 
     /// Same as [`KeyIdentifier::parse`].
-    fn from_str(s: &str) -> Result<KeyIdentifier, Error> {
+    fn from_str(s: &str) -> Result<KeyIdentifier, KmsError> {
         KeyIdentifier::parse(s)
     }
 }
 
 /// Parses a KMS key ARN or alias ARN; any other input is `InvalidArnException`.
-fn parse_arn(input: &str) -> Result<KeyIdentifier, Error> {
+fn parse_arn(input: &str) -> Result<KeyIdentifier, KmsError> {
     let bad = || invalid_arn(input);
     let rest = input.strip_prefix("arn:").ok_or_else(bad)?;
     let mut parts = rest.splitn(5, ':');
@@ -280,14 +282,14 @@ pub trait AliasContext {
     fn alias_arn_for(&self, alias: &AliasName) -> AliasArn;
 
     /// `NotFoundException` `Alias <alias-arn> is not found.`, for an alias with no entry.
-    fn alias_not_found(&self, alias: &AliasName) -> Error;
+    fn alias_not_found(&self, alias: &AliasName) -> KmsError;
 
     /// Resolves the `KeyId` member of an operation that also accepts aliases.
     ///
     /// Errors, beyond those of [`KeyIdentifier::parse`]: a key or alias ARN of another
     /// partition, Region or account is `NotFoundException` (`Key '<arn>' does not exist` or
     /// `Alias <arn> is not found.`): the server keeps no cross-account keys.
-    fn resolve_any(&self, input: &str) -> Result<ResolvedKeyRef, Error>;
+    fn resolve_any(&self, input: &str) -> Result<ResolvedKeyRef, KmsError>;
 }
 
 impl AliasContext for KeyContext {
@@ -300,11 +302,11 @@ impl AliasContext for KeyContext {
         }
     }
 
-    fn alias_not_found(&self, alias: &AliasName) -> Error {
-        Error::NotFound(format!("Alias {} is not found.", self.alias_arn_for(alias)))
+    fn alias_not_found(&self, alias: &AliasName) -> KmsError {
+        KmsError::NotFound(format!("Alias {} is not found.", self.alias_arn_for(alias)))
     }
 
-    fn resolve_any(&self, input: &str) -> Result<ResolvedKeyRef, Error> {
+    fn resolve_any(&self, input: &str) -> Result<ResolvedKeyRef, KmsError> {
         match KeyIdentifier::parse(input)? {
             KeyIdentifier::KeyId(id) => Ok(ResolvedKeyRef::Key(id)),
             KeyIdentifier::KeyArn(_) => self.resolve_for_import(input).map(ResolvedKeyRef::Key),
@@ -313,7 +315,7 @@ impl AliasContext for KeyContext {
                 Ok(ResolvedKeyRef::Alias(arn.alias))
             }
             KeyIdentifier::AliasArn(arn) => {
-                Err(Error::NotFound(format!("Alias {arn} is not found.")))
+                Err(KmsError::NotFound(format!("Alias {arn} is not found.")))
             }
         }
     }

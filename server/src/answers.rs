@@ -7,11 +7,12 @@ use crate::prelude::*;
 /// ValidationException of its own wording, before any other check of the name.
 pub(crate) fn new_alias_name(input: &str) -> Result<AliasName, Error> {
     if !input.starts_with("alias/") {
-        return Err(Error::Validation(
+        return Err(KmsError::Validation(
             "Alias must start with the prefix \"alias/\". Please see \
              https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
                 .to_owned(),
-        ));
+        )
+        .into());
     }
     AliasName::for_new_alias(input)
 }
@@ -20,7 +21,7 @@ pub(crate) fn new_alias_name(input: &str) -> Result<AliasName, Error> {
 /// where AWS sends none (empty text). Decrypt's InvalidCiphertextException carries no text.
 pub(crate) fn encode_error(operation: Option<Operation>, error: &Error) -> (u16, Vec<u8>) {
     let message = match (operation, error) {
-        (Some(Operation::Decrypt), Error::InvalidCiphertext) => String::new(),
+        (Some(Operation::Decrypt), Error::Kms(KmsError::InvalidCiphertext)) => String::new(),
         _ => error.message(),
     };
     let mut body = serde_json::Map::new();
@@ -35,11 +36,11 @@ pub(crate) fn encode_error(operation: Option<Operation>, error: &Error) -> (u16,
 }
 
 /// AWS's answer for a MAC algorithm the key spec does not take (InvalidKeyUsageException).
-pub(crate) fn check_mac_algorithm(spec: KeySpec, alg: MacAlgorithmSpec) -> Result<(), Error> {
+pub(crate) fn check_mac_algorithm(spec: KeySpec, alg: MacAlgorithmSpec) -> Result<(), KmsError> {
     if mac_algorithm(spec) == Some(alg) {
         Ok(())
     } else {
-        Err(Error::InvalidKeyUsage(format!(
+        Err(KmsError::InvalidKeyUsage(format!(
             "Algorithm {alg} is incompatible with key spec {spec}."
         )))
     }
@@ -60,9 +61,9 @@ pub(crate) fn check_rsa_plaintext(
     spec: KeySpec,
     alg: EncryptionAlgorithmSpec,
     len: usize,
-) -> Result<(), Error> {
+) -> Result<(), KmsError> {
     match rsa_plaintext_limit(spec, alg) {
-        Some(max) if len > max => Err(Error::Validation(format!(
+        Some(max) if len > max => Err(KmsError::Validation(format!(
             "Algorithm {alg} and key spec {spec} cannot encrypt data larger than {max} bytes."
         ))),
         _ => Ok(()),
@@ -74,9 +75,12 @@ pub(crate) const INCORRECT_KEY_MESSAGE: &str =
     "The key ID in the request does not identify a CMK that can perform this operation.";
 
 /// CreateKey: an HMAC key needs an explicit KeyUsage (ValidationException otherwise).
-pub(crate) fn check_key_usage_given(spec: KeySpec, usage: Option<KeyUsage>) -> Result<(), Error> {
+pub(crate) fn check_key_usage_given(
+    spec: KeySpec,
+    usage: Option<KeyUsage>,
+) -> Result<(), KmsError> {
     if spec.is_hmac() && usage.is_none() {
-        return Err(Error::Validation(
+        return Err(KmsError::Validation(
             "You must specify a KeyUsage value for all KMS keys except for symmetric \
              encryption keys."
                 .to_owned(),
@@ -93,19 +97,22 @@ mod tests {
     fn empty_messages_are_left_out_and_decrypt_ciphertext_errors_carry_none() {
         let (status, body) = encode_error(
             Some(Operation::RotateKeyOnDemand),
-            &Error::UnsupportedOperation(String::new()),
+            &KmsError::UnsupportedOperation(String::new()).into(),
         );
         assert_eq!(status, 400);
         assert_eq!(body, br#"{"__type":"UnsupportedOperationException"}"#);
-        let (_, body) = encode_error(Some(Operation::Decrypt), &Error::InvalidCiphertext);
+        let (_, body) = encode_error(
+            Some(Operation::Decrypt),
+            &KmsError::InvalidCiphertext.into(),
+        );
         assert_eq!(body, br#"{"__type":"InvalidCiphertextException"}"#);
         let (_, body) = encode_error(
             Some(Operation::ImportKeyMaterial),
-            &Error::InvalidCiphertext,
+            &KmsError::InvalidCiphertext.into(),
         );
         let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(doc["message"], Error::InvalidCiphertext.message());
-        let (status, _) = encode_error(None, &Error::Internal);
+        assert_eq!(doc["message"], KmsError::InvalidCiphertext.message());
+        let (status, _) = encode_error(None, &KmsError::Internal.into());
         assert_eq!(status, 500);
     }
 
@@ -128,7 +135,7 @@ mod tests {
         );
         assert_eq!(
             check_mac_algorithm(KeySpec::Hmac224, MacAlgorithmSpec::HmacSha256),
-            Err(Error::InvalidKeyUsage(
+            Err(KmsError::InvalidKeyUsage(
                 "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224.".to_owned()
             ))
         );
@@ -150,7 +157,7 @@ mod tests {
             assert_eq!(check_rsa_plaintext(spec, alg, max), Ok(()));
             assert_eq!(
                 check_rsa_plaintext(spec, alg, max + 1),
-                Err(Error::Validation(format!(
+                Err(KmsError::Validation(format!(
                     "Algorithm {alg} and key spec {spec} cannot encrypt data larger than {max} bytes."
                 )))
             );

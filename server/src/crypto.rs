@@ -7,7 +7,7 @@
 //! whether the key's *usage* allows the operation is checked by the operations.
 
 use hmac::{Hmac, KeyInit, Mac};
-use kms_import::{Error, KeySpec, ValidatedMaterial};
+use kms_import::{Error as KmsError, KeySpec, ValidatedMaterial};
 
 use crate::names::{EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use rand_core::CryptoRng;
@@ -31,11 +31,16 @@ pub trait MaterialCrypto {
 
     /// GenerateMac: the HMAC of `message`. `InvalidKeyUsageException` unless the key is an
     /// HMAC key and `alg` is its algorithm.
-    fn mac(&self, alg: MacAlgorithmSpec, message: &[u8]) -> Result<Vec<u8>, Error>;
+    fn mac(&self, alg: MacAlgorithmSpec, message: &[u8]) -> Result<Vec<u8>, KmsError>;
 
     /// VerifyMac: whether `mac` is the HMAC of `message`, compared in constant time. A MAC of
     /// the wrong length is simply not valid. Errors as [`MaterialCrypto::mac`].
-    fn verify_mac(&self, alg: MacAlgorithmSpec, message: &[u8], mac: &[u8]) -> Result<bool, Error>;
+    fn verify_mac(
+        &self,
+        alg: MacAlgorithmSpec,
+        message: &[u8],
+        mac: &[u8],
+    ) -> Result<bool, KmsError>;
 
     /// Sign: a signature over `message` (hashed here when `message_type` is RAW, taken as the
     /// digest when it is DIGEST). RSASSA-PSS uses a salt as long as the hash, as AWS does; the
@@ -51,7 +56,7 @@ pub trait MaterialCrypto {
         message_type: MessageType,
         message: &[u8],
         rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error>;
+    ) -> Result<Vec<u8>, KmsError>;
 
     /// Verify: whether `signature` is valid for `message` under `alg`. A malformed signature is
     /// simply not valid. Errors as [`MaterialCrypto::sign`].
@@ -61,7 +66,7 @@ pub trait MaterialCrypto {
         message_type: MessageType,
         message: &[u8],
         signature: &[u8],
-    ) -> Result<bool, Error>;
+    ) -> Result<bool, KmsError>;
 
     /// Encrypt with RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256 under an RSA key (empty label, MGF1
     /// with the same hash).
@@ -74,7 +79,7 @@ pub trait MaterialCrypto {
         alg: EncryptionAlgorithmSpec,
         plaintext: &[u8],
         rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error>;
+    ) -> Result<Vec<u8>, KmsError>;
 
     /// Decrypt an RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256 ciphertext; the private operation is
     /// blinded with `rng`. Errors as [`MaterialCrypto::encrypt`], and
@@ -84,7 +89,7 @@ pub trait MaterialCrypto {
         alg: EncryptionAlgorithmSpec,
         ciphertext: &[u8],
         rng: &mut dyn CryptoRng,
-    ) -> Result<Zeroizing<Vec<u8>>, Error>;
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError>;
 }
 
 fn hmac_algorithm(spec: KeySpec) -> Option<MacAlgorithmSpec> {
@@ -131,12 +136,17 @@ impl MaterialCrypto for ValidatedMaterial {
         hmac_algorithm(self.key_spec())
     }
 
-    fn mac(&self, alg: MacAlgorithmSpec, message: &[u8]) -> Result<Vec<u8>, Error> {
+    fn mac(&self, alg: MacAlgorithmSpec, message: &[u8]) -> Result<Vec<u8>, KmsError> {
         let key = hmac_key(self, alg)?;
         Ok(mac_state(alg, key, message)?.finalize())
     }
 
-    fn verify_mac(&self, alg: MacAlgorithmSpec, message: &[u8], mac: &[u8]) -> Result<bool, Error> {
+    fn verify_mac(
+        &self,
+        alg: MacAlgorithmSpec,
+        message: &[u8],
+        mac: &[u8],
+    ) -> Result<bool, KmsError> {
         let key = hmac_key(self, alg)?;
         Ok(mac_state(alg, key, message)?.verify(mac))
     }
@@ -147,14 +157,14 @@ impl MaterialCrypto for ValidatedMaterial {
         message_type: MessageType,
         message: &[u8],
         rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error> {
+    ) -> Result<Vec<u8>, KmsError> {
         let digest = signing_digest(self, alg, message_type, message)?;
         let signature = if self.key_spec().is_rsa() {
             rsa_sign(&rsa_key(self)?, alg, &digest, rng)
         } else {
             ecdsa_sign(self, &digest, rng)?
         };
-        signature.ok_or(Error::Internal)
+        signature.ok_or(KmsError::Internal)
     }
 
     fn verify(
@@ -163,7 +173,7 @@ impl MaterialCrypto for ValidatedMaterial {
         message_type: MessageType,
         message: &[u8],
         signature: &[u8],
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, KmsError> {
         let digest = signing_digest(self, alg, message_type, message)?;
         if self.key_spec().is_rsa() {
             Ok(rsa_verify(&rsa_key(self)?, alg, &digest, signature))
@@ -177,7 +187,7 @@ impl MaterialCrypto for ValidatedMaterial {
         alg: EncryptionAlgorithmSpec,
         plaintext: &[u8],
         rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error> {
+    ) -> Result<Vec<u8>, KmsError> {
         let key = rsa_encryption_key(self, alg)?;
         let public = key.as_public_key();
         let encrypted = match alg {
@@ -187,10 +197,10 @@ impl MaterialCrypto for ValidatedMaterial {
             EncryptionAlgorithmSpec::RsaesOaepSha256 => {
                 public.encrypt(rng, Oaep::<Sha256>::new(), plaintext)
             }
-            _ => return Err(Error::Internal),
+            _ => return Err(KmsError::Internal),
         };
         encrypted.map_err(|_| {
-            Error::Validation(format!(
+            KmsError::Validation(format!(
                 "The plaintext is too long for algorithm {alg} with key spec {}.",
                 self.key_spec()
             ))
@@ -202,10 +212,10 @@ impl MaterialCrypto for ValidatedMaterial {
         alg: EncryptionAlgorithmSpec,
         ciphertext: &[u8],
         rng: &mut dyn CryptoRng,
-    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
         let key = rsa_encryption_key(self, alg)?;
         if ciphertext.len() != key.size() {
-            return Err(Error::InvalidCiphertext);
+            return Err(KmsError::InvalidCiphertext);
         }
         let decrypted = match alg {
             EncryptionAlgorithmSpec::RsaesOaepSha1 => {
@@ -214,18 +224,18 @@ impl MaterialCrypto for ValidatedMaterial {
             EncryptionAlgorithmSpec::RsaesOaepSha256 => {
                 key.decrypt_blinded(rng, Oaep::<Sha256>::new(), ciphertext)
             }
-            _ => return Err(Error::InvalidCiphertext),
+            _ => return Err(KmsError::InvalidCiphertext),
         };
         decrypted
             .map(Zeroizing::new)
-            .map_err(|_| Error::InvalidCiphertext)
+            .map_err(|_| KmsError::InvalidCiphertext)
     }
 }
 
-fn hmac_key(material: &ValidatedMaterial, alg: MacAlgorithmSpec) -> Result<&[u8], Error> {
+fn hmac_key(material: &ValidatedMaterial, alg: MacAlgorithmSpec) -> Result<&[u8], KmsError> {
     match material.hmac_key() {
         Some(key) if hmac_algorithm(material.key_spec()) == Some(alg) => Ok(key),
-        _ => Err(Error::InvalidKeyUsage(format!(
+        _ => Err(KmsError::InvalidKeyUsage(format!(
             "MAC algorithm {alg} is not valid for key spec {}.",
             material.key_spec()
         ))),
@@ -234,23 +244,23 @@ fn hmac_key(material: &ValidatedMaterial, alg: MacAlgorithmSpec) -> Result<&[u8]
 
 /// The RSA private key of validated RSA material (parsed again from its PKCS#8 form, which
 /// kms-import has checked).
-fn rsa_key(material: &ValidatedMaterial) -> Result<RsaPrivateKey, Error> {
-    let der = material.rsa_private_key_der().ok_or(Error::Internal)?;
-    RsaPrivateKey::from_pkcs8_der(&der).map_err(|_| Error::Internal)
+fn rsa_key(material: &ValidatedMaterial) -> Result<RsaPrivateKey, KmsError> {
+    let der = material.rsa_private_key_der().ok_or(KmsError::Internal)?;
+    RsaPrivateKey::from_pkcs8_der(&der).map_err(|_| KmsError::Internal)
 }
 
 fn rsa_encryption_key(
     material: &ValidatedMaterial,
     alg: EncryptionAlgorithmSpec,
-) -> Result<RsaPrivateKey, Error> {
+) -> Result<RsaPrivateKey, KmsError> {
     let spec = material.key_spec();
     if spec == KeySpec::SymmetricDefault {
-        return Err(Error::UnsupportedOperation(format!(
+        return Err(KmsError::UnsupportedOperation(format!(
             "Encryption with key spec {spec} is done by the embedder with the symmetric key."
         )));
     }
     if !material.encryption_algorithms().contains(&alg) {
-        return Err(Error::InvalidKeyUsage(format!(
+        return Err(KmsError::InvalidKeyUsage(format!(
             "Encryption algorithm {alg} is not valid for key spec {spec}."
         )));
     }
@@ -263,9 +273,9 @@ fn signing_digest(
     alg: SigningAlgorithmSpec,
     message_type: MessageType,
     message: &[u8],
-) -> Result<Vec<u8>, Error> {
+) -> Result<Vec<u8>, KmsError> {
     if !material.signing_algorithms().contains(&alg) {
-        return Err(Error::InvalidKeyUsage(format!(
+        return Err(KmsError::InvalidKeyUsage(format!(
             "Signing algorithm {alg} is not valid for key spec {}.",
             material.key_spec()
         )));
@@ -275,11 +285,11 @@ fn signing_digest(
         A::RsassaPssSha256 | A::RsassaPkcs1V15Sha256 | A::EcdsaSha256 => 32,
         A::RsassaPssSha384 | A::RsassaPkcs1V15Sha384 | A::EcdsaSha384 => 48,
         A::RsassaPssSha512 | A::RsassaPkcs1V15Sha512 | A::EcdsaSha512 => 64,
-        _ => return Err(Error::Internal),
+        _ => return Err(KmsError::Internal),
     };
     match message_type {
         MessageType::Digest if message.len() == hash_len => Ok(message.to_vec()),
-        MessageType::Digest => Err(Error::Validation(format!(
+        MessageType::Digest => Err(KmsError::Validation(format!(
             "Digest is invalid length for algorithm {alg}."
         ))),
         _ => Ok(match hash_len {
@@ -329,13 +339,13 @@ fn ecdsa_sign(
     material: &ValidatedMaterial,
     d: &[u8],
     rng: &mut dyn CryptoRng,
-) -> Result<Option<Vec<u8>>, Error> {
+) -> Result<Option<Vec<u8>>, KmsError> {
     use p256::ecdsa::signature::hazmat::RandomizedPrehashSigner;
-    let scalar = material.ecc_private_scalar().ok_or(Error::Internal)?;
+    let scalar = material.ecc_private_scalar().ok_or(KmsError::Internal)?;
     macro_rules! sign {
         ($curve:ident) => {{
             let key =
-                $curve::ecdsa::SigningKey::from_slice(&scalar).map_err(|_| Error::Internal)?;
+                $curve::ecdsa::SigningKey::from_slice(&scalar).map_err(|_| KmsError::Internal)?;
             RandomizedPrehashSigner::<$curve::ecdsa::DerSignature>::sign_prehash_with_rng(
                 &key, rng, d,
             )
@@ -354,13 +364,17 @@ fn ecdsa_sign(
 
 /// Whether the DER `signature` is valid for the digest `d`. On secp256k1 a high-S signature is
 /// accepted (as OpenSSL accepts it), although only low-S ones are produced.
-fn ecdsa_verify(material: &ValidatedMaterial, d: &[u8], signature: &[u8]) -> Result<bool, Error> {
+fn ecdsa_verify(
+    material: &ValidatedMaterial,
+    d: &[u8],
+    signature: &[u8],
+) -> Result<bool, KmsError> {
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    let scalar = material.ecc_private_scalar().ok_or(Error::Internal)?;
+    let scalar = material.ecc_private_scalar().ok_or(KmsError::Internal)?;
     macro_rules! verify {
         ($curve:ident, $normalize:expr) => {{
             let key =
-                $curve::ecdsa::SigningKey::from_slice(&scalar).map_err(|_| Error::Internal)?;
+                $curve::ecdsa::SigningKey::from_slice(&scalar).map_err(|_| KmsError::Internal)?;
             $curve::ecdsa::Signature::from_der(signature).is_ok_and(|s| {
                 key.verifying_key()
                     .verify_prehash(d, &$normalize(s))
@@ -386,23 +400,23 @@ enum MacState {
 }
 
 /// A state keyed with `key` that has absorbed `message`.
-fn mac_state(alg: MacAlgorithmSpec, key: &[u8], message: &[u8]) -> Result<MacState, Error> {
+fn mac_state(alg: MacAlgorithmSpec, key: &[u8], message: &[u8]) -> Result<MacState, KmsError> {
     // HMAC takes keys of any length; `new_from_slice` cannot fail for these hashes.
     #[allow(unreachable_patterns)]
     let mut state = match alg {
         MacAlgorithmSpec::HmacSha224 => {
-            MacState::Sha224(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
+            MacState::Sha224(Hmac::new_from_slice(key).map_err(|_| KmsError::Internal)?)
         }
         MacAlgorithmSpec::HmacSha256 => {
-            MacState::Sha256(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
+            MacState::Sha256(Hmac::new_from_slice(key).map_err(|_| KmsError::Internal)?)
         }
         MacAlgorithmSpec::HmacSha384 => {
-            MacState::Sha384(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
+            MacState::Sha384(Hmac::new_from_slice(key).map_err(|_| KmsError::Internal)?)
         }
         MacAlgorithmSpec::HmacSha512 => {
-            MacState::Sha512(Hmac::new_from_slice(key).map_err(|_| Error::Internal)?)
+            MacState::Sha512(Hmac::new_from_slice(key).map_err(|_| KmsError::Internal)?)
         }
-        _ => return Err(Error::Internal),
+        _ => return Err(KmsError::Internal),
     };
     match &mut state {
         MacState::Sha224(m) => m.update(message),

@@ -81,8 +81,8 @@ impl Envelope {
         context: &BTreeMap<String, String>,
         plaintext: &[u8],
         rng: &mut dyn CryptoRng,
-    ) -> Result<Vec<u8>, Error> {
-        let header = Envelope::header(key_id, material_id).ok_or(Error::Internal)?;
+    ) -> Result<Vec<u8>, KmsError> {
+        let header = Envelope::header(key_id, material_id).ok_or(KmsError::Internal)?;
         let mut nonce = [0u8; 12];
         rng.fill_bytes(&mut nonce);
         let cipher = Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(key));
@@ -94,7 +94,7 @@ impl Envelope {
                 &Envelope::aad(&header, context),
                 body.as_mut_slice().into(),
             )
-            .map_err(|_| Error::Internal)?;
+            .map_err(|_| KmsError::Internal)?;
         let mut out = header;
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&body);
@@ -106,9 +106,9 @@ impl Envelope {
         &self,
         key: &[u8; 32],
         context: &BTreeMap<String, String>,
-    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
         let header =
-            Envelope::header(&self.key_id, &self.material_id).ok_or(Error::InvalidCiphertext)?;
+            Envelope::header(&self.key_id, &self.material_id).ok_or(KmsError::InvalidCiphertext)?;
         let cipher = Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(key));
         let mut body = Zeroizing::new(self.body.clone());
         cipher
@@ -118,7 +118,7 @@ impl Envelope {
                 body.as_mut_slice().into(),
                 &GcmTag::from(self.tag),
             )
-            .map_err(|_| Error::InvalidCiphertext)?;
+            .map_err(|_| KmsError::InvalidCiphertext)?;
         Ok(body)
     }
 }

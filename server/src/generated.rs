@@ -19,7 +19,7 @@ pub(crate) struct Generated {
     versions: Vec<GeneratedVersion>,
 }
 
-fn version(spec: KeySpec, rng: &mut dyn CryptoRng) -> Result<GeneratedVersion, Error> {
+fn version(spec: KeySpec, rng: &mut dyn CryptoRng) -> Result<GeneratedVersion, KmsError> {
     let mut id = [0u8; 32];
     rng.fill_bytes(&mut id);
     Ok(GeneratedVersion {
@@ -30,7 +30,7 @@ fn version(spec: KeySpec, rng: &mut dyn CryptoRng) -> Result<GeneratedVersion, E
 
 impl Generated {
     /// Fresh material for a new key of `spec`.
-    pub(crate) fn new(spec: KeySpec, rng: &mut dyn CryptoRng) -> Result<Generated, Error> {
+    pub(crate) fn new(spec: KeySpec, rng: &mut dyn CryptoRng) -> Result<Generated, KmsError> {
         Ok(Generated {
             versions: vec![version(spec, rng)?],
         })
@@ -47,8 +47,8 @@ impl Generated {
     }
 
     /// The version new ciphertexts, MACs and signatures use.
-    pub(crate) fn current(&self) -> Result<&GeneratedVersion, Error> {
-        self.versions.last().ok_or(Error::Internal)
+    pub(crate) fn current(&self) -> Result<&GeneratedVersion, KmsError> {
+        self.versions.last().ok_or(KmsError::Internal)
     }
 
     /// The version whose id is `id`. Every id is compared, in constant time.
@@ -68,7 +68,11 @@ impl Generated {
     }
 
     /// RotateKeyOnDemand: new material becomes current; the old stays for decryption.
-    pub(crate) fn rotate(&mut self, spec: KeySpec, rng: &mut dyn CryptoRng) -> Result<(), Error> {
+    pub(crate) fn rotate(
+        &mut self,
+        spec: KeySpec,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<(), KmsError> {
         self.versions.push(version(spec, rng)?);
         Ok(())
     }
@@ -82,13 +86,13 @@ pub(crate) fn rotate_generated(
     generated: &mut Generated,
     now: OffsetDateTime,
     rng: &mut OsRng,
-) -> Result<(), Error> {
+) -> Result<(), KmsError> {
     record.check_operation(KeyOperation::RotateKeyOnDemand, now)?;
     if !record.key_spec().is_symmetric() {
-        return Err(Error::UnsupportedOperation(String::new()));
+        return Err(KmsError::UnsupportedOperation(String::new()));
     }
     if generated.rotations() >= MAX_GENERATED_ROTATIONS {
-        return Err(Error::LimitExceeded(format!(
+        return Err(KmsError::LimitExceeded(format!(
             "The on-demand rotations limit has been reached for the given keyId. No more \
              on-demand rotations can be performed for this key: {}",
             record.arn()

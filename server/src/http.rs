@@ -160,13 +160,13 @@ pub(crate) async fn serve(
             );
             return Ok(response);
         }
-        (false, ..) => refuse(Error::UnsupportedOperation(
+        (false, ..) => refuse(KmsError::UnsupportedOperation(
             "Only POST requests are served.".to_owned(),
         )),
-        (true, None, _) => refuse(Error::UnsupportedOperation(
+        (true, None, _) => refuse(KmsError::UnsupportedOperation(
             "The X-Amz-Target header is missing.".to_owned(),
         )),
-        (true, Some(_), Ok(Err(_))) => refuse(Error::Validation(format!(
+        (true, Some(_), Ok(Err(_))) => refuse(KmsError::Validation(format!(
             "The request body could not be read or exceeds {MAX_BODY_BYTES} bytes."
         ))),
         (true, Some(_), Ok(Ok(_))) if !server.quotas.admit(&op) => (
@@ -187,7 +187,7 @@ pub(crate) async fn serve(
             match tokio::task::spawn_blocking(answer).await {
                 Ok(answer) => answer,
                 // A panic in a handler answers 500; the server keeps running.
-                Err(_) => refuse(Error::Internal),
+                Err(_) => refuse(KmsError::Internal),
             }
         }
     };
@@ -221,7 +221,8 @@ fn log_request(
     );
 }
 
-pub(crate) fn refuse(error: Error) -> (u16, Vec<u8>, Option<&'static str>) {
+pub(crate) fn refuse(error: impl Into<Error>) -> (u16, Vec<u8>, Option<&'static str>) {
+    let error = error.into();
     let (status, body) = encode_error(None, &error);
     (status, body, Some(error.code()))
 }

@@ -39,6 +39,7 @@ mod answers;
 pub mod args;
 pub mod crypto;
 mod envelope;
+pub mod error;
 mod generated;
 mod http;
 pub mod logging;
@@ -68,6 +69,7 @@ mod prelude {
 
     pub(crate) use crate::alias::{AliasContext, AliasName, KeyIdentifier, ResolvedKeyRef};
     pub(crate) use crate::crypto::MaterialCrypto;
+    pub(crate) use crate::error::Error;
     pub(crate) use crate::material::generate_material;
     pub(crate) use crate::names::{
         EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
@@ -82,15 +84,16 @@ mod prelude {
     pub(crate) use hyper::service::service_fn;
     pub(crate) use hyper::{Method, StatusCode};
     pub(crate) use hyper_util::rt::TokioIo;
+    pub(crate) use kms_import::Error as KmsError;
     pub(crate) use kms_import::ImportService;
     pub(crate) use kms_import::KeyOperation;
     pub(crate) use kms_import::WrappingKeyPool;
     pub(crate) use kms_import::{CreateKeyParams, KeyRecord};
+    pub(crate) use kms_import::{KeyContext, KeyId};
     pub(crate) use kms_import::{
-        Error, KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
+        KeyMaterial, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin, ValidatedMaterial,
         WrappingKeySpec, validate_material,
     };
-    pub(crate) use kms_import::{KeyContext, KeyId};
     pub(crate) use kms_import::{SealingKey, SealingKeys};
     pub(crate) use kms_import::{WrappingPrivateKey, check_compatible};
     pub(crate) use rand_core::{CryptoRng, UnwrapErr};

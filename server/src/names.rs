@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use kms_import::{AwsName, Error};
+use kms_import::{AwsName, Error as KmsError};
 
 macro_rules! aws_enum {
     (
@@ -47,9 +47,9 @@ macro_rules! aws_enum {
         }
 
         impl FromStr for $name {
-            type Err = Error;
+            type Err = KmsError;
 
-            fn from_str(s: &str) -> Result<Self, Error> {
+            fn from_str(s: &str) -> Result<Self, KmsError> {
                 <Self as AwsName>::parse_member(s, $member)
             }
         }
@@ -63,7 +63,7 @@ macro_rules! aws_enum {
                 impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                s.parse().map_err(|e: Error| serde::de::Error::custom(e.message()))
+                s.parse().map_err(|e: KmsError| serde::de::Error::custom(e.message()))
             }
         }
     };
@@ -139,7 +139,7 @@ aws_enum! {
 mod tests {
     use super::*;
 
-    fn round_trips<T: AwsName + FromStr<Err = Error> + fmt::Display + PartialEq + fmt::Debug>() {
+    fn round_trips<T: AwsName + FromStr<Err = KmsError> + fmt::Display + PartialEq + fmt::Debug>() {
         for v in T::ALL {
             let s = v.to_string();
             assert_eq!(s.parse::<T>().unwrap(), *v);

@@ -103,11 +103,12 @@ pub(crate) fn key_metadata(key: &Key, now: OffsetDateTime) -> wire::KeyMetadata 
 }
 
 pub(crate) fn wrong_usage(record: &KeyRecord, op: &str) -> Error {
-    Error::InvalidKeyUsage(format!(
+    KmsError::InvalidKeyUsage(format!(
         "{} key usage is {} which is not valid for {op}.",
         record.arn(),
         record.key_usage()
     ))
+    .into()
 }
 
 pub(crate) fn check_usage(record: &KeyRecord, usage: KeyUsage, op: &str) -> Result<(), Error> {
@@ -121,7 +122,7 @@ pub(crate) fn check_usage(record: &KeyRecord, usage: KeyUsage, op: &str) -> Resu
 impl Key {
     /// The key's material for a cryptographic operation at `now`: the state must allow use
     /// (DisabledException, KMSInvalidStateException).
-    pub(crate) fn usable(&self, now: OffsetDateTime) -> Result<ValidatedMaterial, Error> {
+    pub(crate) fn usable(&self, now: OffsetDateTime) -> Result<ValidatedMaterial, KmsError> {
         match &self.generated {
             Some(generated) => {
                 self.record.check_usable(now)?;
@@ -136,29 +137,29 @@ impl Key {
         &self,
         id: &KeyMaterialId,
         now: OffsetDateTime,
-    ) -> Result<ValidatedMaterial, Error> {
+    ) -> Result<ValidatedMaterial, KmsError> {
         match &self.generated {
             Some(generated) => {
                 self.record.check_usable(now)?;
-                let version = generated.find(id).ok_or(Error::InvalidCiphertext)?;
+                let version = generated.find(id).ok_or(KmsError::InvalidCiphertext)?;
                 validate_material(self.record.key_spec(), &version.material)
             }
             None => kms_import::usable_material_by_id(&self.record, id, now).map_err(|e| match e {
-                Error::IncorrectKey(_) => Error::InvalidCiphertext,
+                KmsError::IncorrectKey(_) => KmsError::InvalidCiphertext,
                 other => other,
             }),
         }
     }
 
     /// The id the next symmetric ciphertext is made under.
-    pub(crate) fn current_material_id(&self) -> Result<KeyMaterialId, Error> {
+    pub(crate) fn current_material_id(&self) -> Result<KeyMaterialId, KmsError> {
         match &self.generated {
             Some(generated) => Ok(generated.current()?.id),
             None => self
                 .record
                 .current_material()
                 .map(|m| m.id())
-                .ok_or(Error::Internal),
+                .ok_or(KmsError::Internal),
         }
     }
 }
@@ -175,7 +176,7 @@ pub(crate) fn index_page<T>(
     if let Some(m) = marker
         && rows.first().is_none_or(|first| name(first) != m)
     {
-        return Err(kms_import::page::invalid_marker(m));
+        return Err(kms_import::page::invalid_marker(m).into());
     }
     let next = rows.get(size).map(&name);
     rows.truncate(size);
@@ -202,12 +203,14 @@ impl Kms {
     /// and the error code (if any).
     pub(crate) fn handle(&self, target: &str, body: &[u8]) -> (u16, Vec<u8>, Option<&'static str>) {
         let operation = Operation::from_target(target).ok();
-        let result = wire::parse_request(target, body).and_then(|request| {
-            if matches!(request, Request::CreateKey(_)) {
-                check_create_key_tags(body)?;
-            }
-            self.answer(request)
-        });
+        let result = wire::parse_request(target, body)
+            .map_err(Error::from)
+            .and_then(|request| {
+                if matches!(request, Request::CreateKey(_)) {
+                    check_create_key_tags(body)?;
+                }
+                self.answer(request)
+            });
         match result {
             Ok(response) => {
                 let (status, body) = wire::encode_response(&response);
@@ -248,6 +251,7 @@ impl Kms {
                     self.import
                         .import_key_material(&mut k.record, &r, now, &mut rng)
                         .into_result()
+                        .map_err(Error::from)
                 })?;
                 self.token_used(&r.import_token);
                 Response::ImportKeyMaterial(out.into())
@@ -258,15 +262,20 @@ impl Kms {
                     self.import
                         .delete_imported_key_material(&mut k.record, &r, now)
                         .into_result()
+                        .map_err(Error::from)
                 })?;
                 Response::DeleteImportedKeyMaterial(out.into())
             }
             Request::EnableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.enable(now).into_result())?;
+                self.with_key_strict(&r.key_id, now, |k| {
+                    k.record.enable(now).into_result().map_err(Error::from)
+                })?;
                 Response::EnableKey
             }
             Request::DisableKey(r) => {
-                self.with_key_strict(&r.key_id, now, |k| k.record.disable(now).into_result())?;
+                self.with_key_strict(&r.key_id, now, |k| {
+                    k.record.disable(now).into_result().map_err(Error::from)
+                })?;
                 Response::DisableKey
             }
             Request::ScheduleKeyDeletion(r) => {
@@ -296,15 +305,16 @@ impl Kms {
                     let rec = &k.record;
                     let spec = rec.key_spec();
                     if !spec.is_asymmetric() {
-                        return Err(Error::UnsupportedOperation(format!(
+                        return Err(KmsError::UnsupportedOperation(format!(
                             "{} key spec {spec} does not have a public key.",
                             rec.arn()
-                        )));
+                        ))
+                        .into());
                     }
                     let material = k.usable(now)?;
                     let public_key = material
                         .public_key_spki_der()
-                        .ok_or(Error::Internal)?
+                        .ok_or(KmsError::Internal)?
                         .to_vec();
                     let usage = rec.key_usage();
                     Ok(wire::GetPublicKeyResponse {
@@ -396,7 +406,7 @@ impl Kms {
                     .delete_alias(self.store.account(), name.as_str())
                     .map_err(store_failure)?
                 {
-                    return Err(self.ctx.alias_not_found(&name));
+                    return Err(self.ctx.alias_not_found(&name).into());
                 }
                 Response::DeleteAlias
             }
@@ -450,7 +460,7 @@ impl Kms {
                     .get_alias(self.store.account(), alias.as_str())
                     .map_err(store_failure)?
                     .ok_or_else(|| self.ctx.alias_not_found(&alias))?;
-                KeyId::from_str(&row.target).map_err(|_| Error::Internal)
+                KeyId::from_str(&row.target).map_err(|_| KmsError::Internal.into())
             }
         }
     }
@@ -494,7 +504,7 @@ impl Kms {
             }
         }
         tracing::warn!(key_id = %id, attempts = CAS_ATTEMPTS, "key changed under every attempt; giving up");
-        Err(Error::Internal)
+        Err(KmsError::Internal.into())
     }
 
     /// For operations that take key ids and key ARNs only.
@@ -540,8 +550,8 @@ impl Kms {
             .map_err(store_failure)?
         {
             Inserted::Done => Ok(()),
-            Inserted::Limit(kind) => Err(self.store.limit_error(kind)),
-            Inserted::Exists | Inserted::NoTarget => Err(Error::Internal),
+            Inserted::Limit(kind) => Err(self.store.limit_error(kind).into()),
+            Inserted::Exists | Inserted::NoTarget => Err(KmsError::Internal.into()),
         }
     }
 
@@ -567,14 +577,16 @@ impl Kms {
         let origin = r.origin.unwrap_or(Origin::AwsKms);
         check_key_usage_given(key_spec, r.key_usage)?;
         if r.multi_region == Some(true) {
-            return Err(Error::UnsupportedOperation(
+            return Err(KmsError::UnsupportedOperation(
                 "Multi-Region keys are not supported by this server.".to_owned(),
-            ));
+            )
+            .into());
         }
         if !matches!(origin, Origin::AwsKms | Origin::External) {
-            return Err(Error::UnsupportedOperation(format!(
+            return Err(KmsError::UnsupportedOperation(format!(
                 "Origin {origin} is not supported by this server."
-            )));
+            ))
+            .into());
         }
         let record = KeyRecord::create(
             &self.ctx,
@@ -611,7 +623,7 @@ impl Kms {
         let keys = ids
             .into_iter()
             .map(|id| {
-                let key_id = KeyId::from_str(&id).map_err(|_| Error::Internal)?;
+                let key_id = KeyId::from_str(&id).map_err(|_| KmsError::Internal)?;
                 Ok(wire::KeyListEntry {
                     key_arn: self.ctx.arn_for(&key_id).to_string(),
                     key_id: id,
@@ -642,6 +654,7 @@ impl Kms {
                 r.wrapping_key_spec,
                 self.import.wrap_policy(),
             )
+            .map_err(Error::from)
         })?;
         // From the pool, or generated by a pool worker; never under a lock.
         let key = self.pool.take(r.wrapping_key_spec)?;
@@ -652,6 +665,7 @@ impl Kms {
             self.import
                 .get_parameters_for_import(&mut k.record, &r, &mut one, now, rng)
                 .into_result()
+                .map_err(Error::from)
         });
         if let Some(unused) = one.take() {
             self.pool.give_back(unused);
@@ -679,10 +693,11 @@ impl Kms {
                 .encryption_algorithm
                 .unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
             if !encryption_algorithms(spec).contains(&alg) {
-                return Err(Error::InvalidKeyUsage(format!(
+                return Err(KmsError::InvalidKeyUsage(format!(
                     "{} key spec {spec} does not support encryption algorithm {alg}.",
                     k.record.arn()
-                )));
+                ))
+                .into());
             }
             check_rsa_plaintext(spec, alg, r.plaintext.len())?;
             let ciphertext_blob = if spec.is_symmetric() {
@@ -729,16 +744,17 @@ impl Kms {
             .is_some_and(|k| k.record.key_spec().is_asymmetric());
         if asymmetric {
             let Some(k) = named_key else {
-                return Err(Error::Internal);
+                return Err(KmsError::Internal.into());
             };
             let material = k.usable(now)?;
             check_usage(&k.record, KeyUsage::EncryptDecrypt, "Decrypt")?;
             if !encryption_algorithms(k.record.key_spec()).contains(&alg) {
-                return Err(Error::InvalidKeyUsage(format!(
+                return Err(KmsError::InvalidKeyUsage(format!(
                     "{} key spec {} does not support encryption algorithm {alg}.",
                     k.record.arn(),
                     k.record.key_spec()
-                )));
+                ))
+                .into());
             }
             let plaintext = material.decrypt(alg, &r.ciphertext_blob, rng)?;
             return Ok(wire::DecryptResponse {
@@ -748,27 +764,27 @@ impl Kms {
                 key_material_id: None,
             });
         }
-        let envelope = Envelope::parse(&r.ciphertext_blob).ok_or(Error::InvalidCiphertext)?;
+        let envelope = Envelope::parse(&r.ciphertext_blob).ok_or(KmsError::InvalidCiphertext)?;
         if let Some(id) = &named
             && *id != envelope.key_id
         {
-            return Err(Error::IncorrectKey(INCORRECT_KEY_MESSAGE.to_owned()));
+            return Err(KmsError::IncorrectKey(INCORRECT_KEY_MESSAGE.to_owned()).into());
         }
         if alg != EncryptionAlgorithmSpec::SymmetricDefault {
-            return Err(Error::InvalidCiphertext);
+            return Err(KmsError::InvalidCiphertext.into());
         }
         // A key id that names no key is a corrupted ciphertext, as any other corruption.
         let k = match named_key {
             Some(k) => k,
             None => self
                 .read_key(&envelope.key_id, now)
-                .map_err(|_| Error::InvalidCiphertext)?,
+                .map_err(|_| KmsError::InvalidCiphertext)?,
         };
         let material = k.usable_by_id(&envelope.material_id, now)?;
         check_usage(&k.record, KeyUsage::EncryptDecrypt, "Decrypt")?;
         let key = material
             .symmetric_key()
-            .map_err(|_| Error::InvalidCiphertext)?;
+            .map_err(|_| KmsError::InvalidCiphertext)?;
         let plaintext = envelope.open(key.expose_secret(), &r.encryption_context)?;
         Ok(wire::DecryptResponse {
             key_id: k.record.arn().to_string(),
@@ -787,13 +803,13 @@ impl Kms {
         let target = self.ctx.resolve_for_import(&r.target_key_id)?;
         let key = self.read_key(&target, now)?;
         if key.record.key_state() == KeyState::PendingDeletion {
-            return Err(Error::invalid_state(key.record.arn(), "pending deletion"));
+            return Err(KmsError::invalid_state(key.record.arn(), "pending deletion").into());
         }
         let row = AliasRow {
             name: name.as_str().to_owned(),
             target: target.to_string(),
             created_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000)
-                .map_err(|_| Error::Internal)?,
+                .map_err(|_| KmsError::Internal)?,
         };
         match self
             .store
@@ -806,8 +822,8 @@ impl Kms {
                 "An alias with the name {} already exists",
                 self.ctx.alias_arn_for(&name)
             ))),
-            Inserted::NoTarget => Err(self.ctx.key_not_found(&target)),
-            Inserted::Limit(kind) => Err(self.store.limit_error(kind)),
+            Inserted::NoTarget => Err(self.ctx.key_not_found(&target).into()),
+            Inserted::Limit(kind) => Err(self.store.limit_error(kind).into()),
         }
     }
 
@@ -825,7 +841,7 @@ impl Kms {
                     .map_err(store_failure)?
                     .is_some();
                 if !exists {
-                    return Err(self.ctx.key_not_found(&id));
+                    return Err(self.ctx.key_not_found(&id).into());
                 }
                 Some(id.to_string())
             }
@@ -846,10 +862,10 @@ impl Kms {
         let aliases = rows
             .into_iter()
             .map(|a| {
-                let name: AliasName = a.name.parse().map_err(|_| Error::Internal)?;
+                let name: AliasName = a.name.parse().map_err(|_| KmsError::Internal)?;
                 let created =
                     OffsetDateTime::from_unix_timestamp_nanos(i128::from(a.created_ms) * 1_000_000)
-                        .map_err(|_| Error::Internal)?;
+                        .map_err(|_| KmsError::Internal)?;
                 Ok(wire::AliasListEntry {
                     alias_arn: self.ctx.alias_arn_for(&name).to_string(),
                     alias_name: a.name,
@@ -901,7 +917,7 @@ impl Kms {
                 return Ok(());
             }
         }
-        Err(Error::Internal)
+        Err(KmsError::Internal.into())
     }
 }
 

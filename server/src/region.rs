@@ -30,11 +30,11 @@ pub(crate) fn signed_region(authorization: &str) -> Option<&str> {
 
 /// `NotFoundException` `Invalid arn <region>`: AWS's answer for a key ARN naming a Region
 /// other than the one the request is signed for.
-pub(crate) fn check_arn_region(input: &str, region: &str) -> Result<(), Error> {
+pub(crate) fn check_arn_region(input: &str, region: &str) -> Result<(), KmsError> {
     if let Ok(KeyIdentifier::KeyArn(arn)) = KeyIdentifier::parse(input)
         && arn.region().as_str() != region
     {
-        return Err(Error::NotFound(format!("Invalid arn {}", arn.region())));
+        return Err(KmsError::NotFound(format!("Invalid arn {}", arn.region())));
     }
     Ok(())
 }
@@ -108,9 +108,9 @@ impl Regions {
         &self.home
     }
 
-    fn context(&self, region: &str) -> Result<KeyContext, Error> {
+    fn context(&self, region: &str) -> Result<KeyContext, KmsError> {
         KeyContext::new(self.home.ctx.partition().as_str(), region, &self.account).map_err(|_| {
-            Error::UnsupportedOperation(format!(
+            KmsError::UnsupportedOperation(format!(
                 "The request is signed for '{}', which is not a Region name.",
                 shown(region)
             ))
@@ -124,7 +124,7 @@ impl Regions {
     /// The service of `region` (the default Region when `None`), made on first use.
     /// UnsupportedOperationException for a string that is not a Region name, and for a new
     /// Region once `--max-regions` are served.
-    pub(crate) fn get(&self, region: Option<&str>) -> Result<Arc<Kms>, Error> {
+    pub(crate) fn get(&self, region: Option<&str>) -> Result<Arc<Kms>, KmsError> {
         let Some(region) = region else {
             return Ok(Arc::clone(&self.home));
         };
@@ -143,7 +143,7 @@ impl Regions {
                 max = self.max,
                 "--max-regions reached: a new Region is refused"
             );
-            return Err(Error::UnsupportedOperation(format!(
+            return Err(KmsError::UnsupportedOperation(format!(
                 "The request is signed for Region {}; this server serves at most {} Regions \
                  (--max-regions) and serves that many already.",
                 ctx.region(),
@@ -166,6 +166,7 @@ impl Regions {
         match self.get(region) {
             Ok(kms) => kms.handle(target, body),
             Err(error) => {
+                let error = Error::from(error);
                 let (status, body) = encode_error(Operation::from_target(target).ok(), &error);
                 (status, body, Some(error.code()))
             }
@@ -267,7 +268,7 @@ mod tests {
         let arn = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         assert_eq!(
             check_arn_region(arn, "us-east-1"),
-            Err(Error::NotFound("Invalid arn us-west-2".to_owned()))
+            Err(KmsError::NotFound("Invalid arn us-west-2".to_owned()))
         );
         assert_eq!(check_arn_region(arn, "us-west-2"), Ok(()));
         assert_eq!(check_arn_region("alias/x", "us-east-1"), Ok(()));

@@ -17,17 +17,17 @@ fn echo(value: &str) -> &str {
     &value[..end]
 }
 
-fn serialization(what: &str) -> Error {
-    Error::Serialization(format!("Member '{what}' has the wrong JSON type."))
+fn serialization(what: &str) -> KmsError {
+    KmsError::Serialization(format!("Member '{what}' has the wrong JSON type."))
 }
 
 /// Checks the `Tags` member of a CreateKey body. A member of the wrong JSON type is a
 /// SerializationException; a missing TagKey or TagValue, or one of the wrong length, is a
 /// ValidationException listing every violation in AWS's wording
 /// (`Value '…' at 'tags.1.member.tagKey' failed to satisfy constraint: …`).
-pub(crate) fn check_create_key_tags(body: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_create_key_tags(body: &[u8]) -> Result<(), KmsError> {
     let doc: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| Error::Serialization("The request body is not valid JSON.".to_owned()))?;
+        .map_err(|_| KmsError::Serialization("The request body is not valid JSON.".to_owned()))?;
     let tags = match doc.get("Tags") {
         None | Some(serde_json::Value::Null) => return Ok(()),
         Some(serde_json::Value::Array(tags)) => tags,
@@ -69,11 +69,11 @@ pub(crate) fn check_create_key_tags(body: &[u8]) -> Result<(), Error> {
     }
     match violations.len() {
         0 => Ok(()),
-        1 => Err(Error::Validation(format!(
+        1 => Err(KmsError::Validation(format!(
             "1 validation error detected: {}",
             violations.join("; ")
         ))),
-        n => Err(Error::Validation(format!(
+        n => Err(KmsError::Validation(format!(
             "{n} validation errors detected: {}",
             violations.join("; ")
         ))),
@@ -84,7 +84,7 @@ pub(crate) fn check_create_key_tags(body: &[u8]) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn check(body: &str) -> Result<(), Error> {
+    fn check(body: &str) -> Result<(), KmsError> {
         check_create_key_tags(body.as_bytes())
     }
 
@@ -111,7 +111,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e,
-            Error::Validation(format!(
+            KmsError::Validation(format!(
                 "1 validation error detected: Value '{key}' at 'tags.1.member.tagKey' failed to \
                  satisfy constraint: Member must have length less than or equal to 128"
             ))

@@ -12,8 +12,9 @@ use crate::names::{EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, Signi
 use base64ct::{Base64, Encoding};
 use kms_import::wire::{self as import_wire, Members, blob, required, timestamp, timestamp_opt};
 use kms_import::{
-    DeleteImportedKeyMaterialRequest, Error, ExpirationModel, GetParametersForImportRequest,
-    ImportKeyMaterialRequest, KeyManager, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin,
+    DeleteImportedKeyMaterialRequest, Error as KmsError, ExpirationModel,
+    GetParametersForImportRequest, ImportKeyMaterialRequest, KeyManager, KeyMaterialId, KeySpec,
+    KeyState, KeyUsage, Origin,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
@@ -268,12 +269,12 @@ fn is_alias_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-')
 }
 
-fn limit(m: &Members) -> Result<Option<u32>, Error> {
+fn limit(m: &Members) -> Result<Option<u32>, KmsError> {
     Ok(m.integer("Limit", 1, 1000)?
         .and_then(|v| u32::try_from(v).ok()))
 }
 
-fn alias_name(m: &Members) -> Result<String, Error> {
+fn alias_name(m: &Members) -> Result<String, KmsError> {
     required(
         m.patterned(
             "AliasName",
@@ -287,12 +288,12 @@ fn alias_name(m: &Members) -> Result<String, Error> {
     )
 }
 
-fn message(m: &Members) -> Result<SensitiveBlob, Error> {
+fn message(m: &Members) -> Result<SensitiveBlob, KmsError> {
     required(m.sensitive_blob("Message", 1, PLAINTEXT_MAX)?, "Message").map(SensitiveBlob::from)
 }
 
 impl KeyIdRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         Ok(KeyIdRequest {
             key_id: required(m.key_id("KeyId")?, "KeyId")?,
         })
@@ -300,7 +301,7 @@ impl KeyIdRequest {
 }
 
 impl CreateKeyRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let description = m.string("Description", 0, 8192)?;
         let key_usage = m.enumeration::<KeyUsage>("KeyUsage")?;
         let legacy = match m.enumeration::<KeySpec>("CustomerMasterKeySpec")? {
@@ -309,7 +310,7 @@ impl CreateKeyRequest {
                     .iter()
                     .map(|s| s.as_str())
                     .collect();
-                return Err(Error::invalid_enum_value(
+                return Err(KmsError::invalid_enum_value(
                     spec.as_str(),
                     "customerMasterKeySpec",
                     &names,
@@ -322,7 +323,7 @@ impl CreateKeyRequest {
         let multi_region = m.boolean("MultiRegion")?;
         let key_spec = match (key_spec, legacy) {
             (Some(_), Some(_)) => {
-                return Err(Error::Validation(KEY_SPEC_CONFLICT_MESSAGE.to_owned()));
+                return Err(KmsError::Validation(KEY_SPEC_CONFLICT_MESSAGE.to_owned()));
             }
             (spec, legacy) => spec.or(legacy),
         };
@@ -337,7 +338,7 @@ impl CreateKeyRequest {
 }
 
 impl ListKeysRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         Ok(ListKeysRequest {
             limit: limit(m)?,
             marker: m.marker()?,
@@ -346,7 +347,7 @@ impl ListKeysRequest {
 }
 
 impl ScheduleKeyDeletionRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let key_id = required(m.key_id("KeyId")?, "KeyId")?;
         let days = m.integer("PendingWindowInDays", 7, 30)?;
         Ok(ScheduleKeyDeletionRequest {
@@ -357,7 +358,7 @@ impl ScheduleKeyDeletionRequest {
 }
 
 impl EncryptRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let key_id = required(m.key_id("KeyId")?, "KeyId")?;
         let plaintext = required(
             m.sensitive_blob("Plaintext", 1, PLAINTEXT_MAX)?,
@@ -374,7 +375,7 @@ impl EncryptRequest {
 }
 
 impl DecryptRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let ciphertext_blob = required(
             m.blob("CiphertextBlob", 1, CIPHERTEXT_MAX)?,
             "CiphertextBlob",
@@ -389,7 +390,7 @@ impl DecryptRequest {
 }
 
 impl GenerateMacRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let message = message(m)?;
         let key_id = required(m.key_id("KeyId")?, "KeyId")?;
         let mac_algorithm = required(m.enumeration("MacAlgorithm")?, "MacAlgorithm")?;
@@ -402,7 +403,7 @@ impl GenerateMacRequest {
 }
 
 impl VerifyMacRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let message = message(m)?;
         let key_id = required(m.key_id("KeyId")?, "KeyId")?;
         let mac_algorithm = required(m.enumeration("MacAlgorithm")?, "MacAlgorithm")?;
@@ -417,7 +418,7 @@ impl VerifyMacRequest {
 }
 
 impl SignRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let key_id = required(m.key_id("KeyId")?, "KeyId")?;
         let message = message(m)?;
         let message_type = m.enumeration("MessageType")?;
@@ -432,7 +433,7 @@ impl SignRequest {
 }
 
 impl VerifyRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let key_id = required(m.key_id("KeyId")?, "KeyId")?;
         let message = message(m)?;
         let message_type = m.enumeration("MessageType")?;
@@ -449,7 +450,7 @@ impl VerifyRequest {
 }
 
 impl CreateAliasRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         let alias_name = alias_name(m)?;
         let target_key_id = required(m.key_id("TargetKeyId")?, "TargetKeyId")?;
         Ok(CreateAliasRequest {
@@ -460,7 +461,7 @@ impl CreateAliasRequest {
 }
 
 impl DeleteAliasRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         Ok(DeleteAliasRequest {
             alias_name: alias_name(m)?,
         })
@@ -468,7 +469,7 @@ impl DeleteAliasRequest {
 }
 
 impl ListAliasesRequest {
-    pub(crate) fn read(m: &Members) -> Result<Self, Error> {
+    pub(crate) fn read(m: &Members) -> Result<Self, KmsError> {
         Ok(ListAliasesRequest {
             key_id: m.key_id("KeyId")?,
             limit: limit(m)?,
@@ -904,7 +905,7 @@ pub enum Request {
 impl Request {
     /// Reads the body of `operation`. Errors are `SerializationException` or
     /// `ValidationException`, as the [module docs](self) describe.
-    pub fn parse(operation: Operation, body: &[u8]) -> Result<Request, Error> {
+    pub fn parse(operation: Operation, body: &[u8]) -> Result<Request, KmsError> {
         if let Ok(import) = import_wire::Operation::from_target(&operation.target()) {
             return Ok(match import_wire::Request::parse(import, body)? {
                 import_wire::Request::GetParametersForImport(r) => {
@@ -916,7 +917,7 @@ impl Request {
                 }
                 import_wire::Request::RotateKeyOnDemand(r) => Request::RotateKeyOnDemand(r),
                 import_wire::Request::ListKeyRotations(r) => Request::ListKeyRotations(r),
-                _ => return Err(Error::Internal),
+                _ => return Err(KmsError::Internal),
             });
         }
         let m = Members::parse(body)?;
@@ -944,7 +945,7 @@ impl Request {
             | Operation::ImportKeyMaterial
             | Operation::DeleteImportedKeyMaterial
             | Operation::RotateKeyOnDemand
-            | Operation::ListKeyRotations => return Err(Error::Internal),
+            | Operation::ListKeyRotations => return Err(KmsError::Internal),
         })
     }
 
@@ -982,7 +983,7 @@ impl Request {
 /// An unknown target is `UnsupportedOperationException` (see [`UnknownOperation`] for AWS's
 /// exact answer); a body the operation cannot read is `SerializationException` or
 /// `ValidationException`.
-pub fn parse_request(target: &str, body: &[u8]) -> Result<Request, Error> {
+pub fn parse_request(target: &str, body: &[u8]) -> Result<Request, KmsError> {
     let operation = Operation::from_target(target)?;
     Request::parse(operation, body)
 }
@@ -1100,7 +1101,7 @@ fn json<T: Serialize>(value: &T) -> (u16, Vec<u8>) {
         Ok(body) => (200, body),
         // Serialising these types cannot fail (string keys, no non-finite floats); if it ever
         // did, the client gets a retryable internal error rather than a truncated body.
-        Err(_) => encode_error(&Error::Internal),
+        Err(_) => encode_error(&KmsError::Internal),
     }
 }
 
@@ -1140,8 +1141,8 @@ fn error_body(code: &str, message: &str) -> Vec<u8> {
 /// not served here, or a malformed header).
 ///
 /// AWS answers this with `UnknownOperationException`, which is not a KMS error shape and so
-/// has no [`Error`] variant: a server that wants AWS's exact answer sends
-/// [`UnknownOperation::encode`]. Converted into an [`Error`] (as [`parse_request`] does) it
+/// has no [`KmsError`] variant: a server that wants AWS's exact answer sends
+/// [`UnknownOperation::encode`]. Converted into an [`KmsError`] (as [`parse_request`] does) it
 /// becomes `UnsupportedOperationException`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownOperation(String);
@@ -1167,9 +1168,9 @@ impl fmt::Display for UnknownOperation {
     }
 }
 
-impl From<UnknownOperation> for Error {
-    fn from(unknown: UnknownOperation) -> Error {
-        Error::UnsupportedOperation(unknown.to_string())
+impl From<UnknownOperation> for KmsError {
+    fn from(unknown: UnknownOperation) -> KmsError {
+        KmsError::UnsupportedOperation(unknown.to_string())
     }
 }
 

@@ -29,9 +29,9 @@ const TAG_LEN: usize = 16;
 const DERIVE_LABEL: &[u8] = b"kms-import-server generated material v1";
 const AAD_LABEL: &[u8] = b"kms-import-server/generated-material\0";
 
-fn material_cipher(key: &StorageKey) -> Result<Aes256Gcm, Error> {
+fn material_cipher(key: &StorageKey) -> Result<Aes256Gcm, KmsError> {
     let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(key.expose_secret())
-        .map_err(|_| Error::Internal)?;
+        .map_err(|_| KmsError::Internal)?;
     mac.update(DERIVE_LABEL);
     let derived = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
     Ok(Aes256Gcm::new(<&GcmKey<Aes256Gcm>>::from(&*derived)))
@@ -65,14 +65,14 @@ fn seal_generated(
     generated: &Generated,
     rng: &mut dyn CryptoRng,
     out: &mut Vec<u8>,
-) -> Result<(), Error> {
+) -> Result<(), KmsError> {
     let mut body = Zeroizing::new(Vec::new());
     for v in generated.versions() {
         let material = v.material.expose_secret();
         body.extend_from_slice(v.id.as_bytes());
         body.extend_from_slice(
             &u32::try_from(material.len())
-                .map_err(|_| Error::Internal)?
+                .map_err(|_| KmsError::Internal)?
                 .to_be_bytes(),
         );
         body.extend_from_slice(material);
@@ -86,7 +86,7 @@ fn seal_generated(
             &aad(account, &record.key_id(), record.revision()),
             body.as_mut_slice().into(),
         )
-        .map_err(|_| Error::Internal)?;
+        .map_err(|_| KmsError::Internal)?;
     out.extend_from_slice(key.id().as_bytes());
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&body);
@@ -99,16 +99,16 @@ fn open_generated(
     account: &str,
     record: &KeyRecord,
     bytes: &[u8],
-) -> Result<Generated, Error> {
+) -> Result<Generated, KmsError> {
     if bytes.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
-        return Err(Error::Internal);
+        return Err(KmsError::Internal);
     }
     let (id, rest) = bytes.split_at(KEY_ID_LEN);
     let (nonce, rest) = rest.split_at(NONCE_LEN);
     let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let key = find(keys, id).ok_or(Error::Internal)?;
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::Internal)?;
-    let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Internal)?;
+    let key = find(keys, id).ok_or(KmsError::Internal)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| KmsError::Internal)?;
+    let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| KmsError::Internal)?;
     let mut body = Zeroizing::new(body.to_vec());
     material_cipher(key)?
         .decrypt_inout_detached(
@@ -117,27 +117,27 @@ fn open_generated(
             body.as_mut_slice().into(),
             &GcmTag::from(tag),
         )
-        .map_err(|_| Error::Internal)?;
+        .map_err(|_| KmsError::Internal)?;
     let mut versions = Vec::new();
     let mut rest: &[u8] = &body;
     while !rest.is_empty() {
         if rest.len() < 36 {
-            return Err(Error::Internal);
+            return Err(KmsError::Internal);
         }
         let (id, tail) = rest.split_at(32);
         let (len, tail) = tail.split_at(4);
-        let len = u32::from_be_bytes(len.try_into().map_err(|_| Error::Internal)?) as usize;
+        let len = u32::from_be_bytes(len.try_into().map_err(|_| KmsError::Internal)?) as usize;
         if tail.len() < len {
-            return Err(Error::Internal);
+            return Err(KmsError::Internal);
         }
         let (material, tail) = tail.split_at(len);
         versions.push(GeneratedVersion {
-            id: KeyMaterialId::from_bytes(id.try_into().map_err(|_| Error::Internal)?),
+            id: KeyMaterialId::from_bytes(id.try_into().map_err(|_| KmsError::Internal)?),
             material: KeyMaterial::new(material.to_vec()),
         });
         rest = tail;
     }
-    Generated::from_versions(versions).ok_or(Error::Internal)
+    Generated::from_versions(versions).ok_or(KmsError::Internal)
 }
 
 /// Seals `key` for the store.
@@ -146,13 +146,13 @@ pub(crate) fn seal_key(
     account: &str,
     key: &Key,
     rng: &mut dyn CryptoRng,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Vec<u8>, KmsError> {
     let record = key.record.seal(keys, rng)?;
     let mut out = Vec::with_capacity(5 + record.len() + 64);
     out.push(ROW_FORMAT);
     out.extend_from_slice(
         &u32::try_from(record.len())
-            .map_err(|_| Error::Internal)?
+            .map_err(|_| KmsError::Internal)?
             .to_be_bytes(),
     );
     out.extend_from_slice(&record);
@@ -172,31 +172,31 @@ pub(crate) fn open_key(
     expected: &KeyId,
     revision: u64,
     bytes: &[u8],
-) -> Result<Key, Error> {
-    let (&format, rest) = bytes.split_first().ok_or(Error::Internal)?;
+) -> Result<Key, KmsError> {
+    let (&format, rest) = bytes.split_first().ok_or(KmsError::Internal)?;
     if format != ROW_FORMAT || rest.len() < 4 {
-        return Err(Error::Internal);
+        return Err(KmsError::Internal);
     }
     let (len, rest) = rest.split_at(4);
-    let len = u32::from_be_bytes(len.try_into().map_err(|_| Error::Internal)?) as usize;
+    let len = u32::from_be_bytes(len.try_into().map_err(|_| KmsError::Internal)?) as usize;
     if rest.len() < len {
-        return Err(Error::Internal);
+        return Err(KmsError::Internal);
     }
     let (sealed, generated) = rest.split_at(len);
-    let record = KeyRecord::open_sealed(keys, expected, sealed).map_err(|_| Error::Internal)?;
+    let record = KeyRecord::open_sealed(keys, expected, sealed).map_err(|_| KmsError::Internal)?;
     let account = ctx.account().as_str();
     if record.account_id() != ctx.account() || record.arn().region() != ctx.region() {
-        return Err(Error::Internal);
+        return Err(KmsError::Internal);
     }
     let generated = match (record.origin(), generated.is_empty()) {
         (Origin::AwsKms, false) => Some(open_generated(keys, account, &record, generated)?),
-        (Origin::AwsKms, true) => return Err(Error::Internal),
+        (Origin::AwsKms, true) => return Err(KmsError::Internal),
         (_, true) => None,
-        (_, false) => return Err(Error::Internal),
+        (_, false) => return Err(KmsError::Internal),
     };
     let key = Key { record, generated };
     if key.revision() != revision {
-        return Err(Error::Internal);
+        return Err(KmsError::Internal);
     }
     Ok(key)
 }

@@ -229,9 +229,9 @@ pub(crate) fn open_backend(spec: &StoreSpec) -> Result<Arc<dyn Backend>, String>
 }
 
 /// Logs a database failure for the operator and answers the client KMSInternalException.
-pub(crate) fn store_failure(e: StoreError) -> Error {
+pub(crate) fn store_failure(e: StoreError) -> KmsError {
     tracing::error!(error = %e.0, "store: database error");
-    Error::Internal
+    KmsError::Internal
 }
 
 /// The next time the sweep must look at this record: the earliest expiry of material it holds,
@@ -296,7 +296,7 @@ impl Store {
     }
 
     /// The key and the revision it was stored under, or None when there is no such key.
-    pub(crate) fn load(&self, id: &KeyId) -> Result<Option<(Key, u64)>, Error> {
+    pub(crate) fn load(&self, id: &KeyId) -> Result<Option<(Key, u64)>, KmsError> {
         let Some(row) = self
             .backend
             .get(&self.partition, &id.to_string())
@@ -311,7 +311,7 @@ impl Store {
         Ok(Some((key, row.revision)))
     }
 
-    fn row(&self, key: &Key, rng: &mut dyn CryptoRng) -> Result<Row, Error> {
+    fn row(&self, key: &Key, rng: &mut dyn CryptoRng) -> Result<Row, KmsError> {
         Ok(Row {
             revision: key.revision(),
             sealed: codec::seal_key(&self.storage, self.ctx.account().as_str(), key, rng)?,
@@ -319,7 +319,7 @@ impl Store {
     }
 
     /// Stores a new key (LimitExceededException past the account's key limit).
-    pub(crate) fn create(&self, key: &Key, rng: &mut dyn CryptoRng) -> Result<(), Error> {
+    pub(crate) fn create(&self, key: &Key, rng: &mut dyn CryptoRng) -> Result<(), KmsError> {
         let row = self.row(key, rng)?;
         let id = key.record.key_id().to_string();
         match self
@@ -336,7 +336,7 @@ impl Store {
             Inserted::Done => Ok(()),
             Inserted::Limit(kind) => Err(self.limit_error(kind)),
             // A random 122-bit key id collided: never in practice; refuse rather than overwrite.
-            Inserted::Exists | Inserted::NoTarget => Err(Error::Internal),
+            Inserted::Exists | Inserted::NoTarget => Err(KmsError::Internal),
         }
     }
 
@@ -346,7 +346,7 @@ impl Store {
         expected: u64,
         key: &Key,
         rng: &mut dyn CryptoRng,
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, KmsError> {
         let row = self.row(key, rng)?;
         self.backend
             .update(
@@ -360,14 +360,14 @@ impl Store {
     }
 
     /// Deletes the key (and its aliases) if the stored revision is still `expected`.
-    pub(crate) fn remove(&self, id: &KeyId, expected: u64) -> Result<bool, Error> {
+    pub(crate) fn remove(&self, id: &KeyId, expected: u64) -> Result<bool, KmsError> {
         self.backend
             .delete(&self.partition, &id.to_string(), expected)
             .map_err(store_failure)
     }
 
-    pub(crate) fn limit_error(&self, kind: LimitKind) -> Error {
-        Error::LimitExceeded(match kind {
+    pub(crate) fn limit_error(&self, kind: LimitKind) -> KmsError {
+        KmsError::LimitExceeded(match kind {
             LimitKind::Keys => format!(
                 "The request would exceed the limit of {} KMS keys in this account and Region.",
                 self.limits.keys

@@ -386,7 +386,7 @@ fn two_instances_sweep_each_key_once() {
     let gone = KeyId::from_str(&ids[0]).unwrap();
     assert!(matches!(
         one.home().read_key(&gone, later),
-        Err(Error::NotFound(_))
+        Err(Error::Kms(KmsError::NotFound(_)))
     ));
     assert!(backend.get(&home, &ids[0]).unwrap().is_some());
     let (a, b) = (Arc::clone(&one), Arc::clone(&two));
@@ -419,11 +419,14 @@ fn a_lost_compare_and_swap_reruns_on_a_fresh_read_and_loses_no_update() {
                 &format!(r#"{{"KeyId":"{id}","PendingWindowInDays":7}}"#),
             );
         }
-        k.record.disable(now()).into_result()
+        k.record.disable(now()).into_result().map_err(Error::from)
     });
     assert_eq!(attempts, 2);
     // On the fresh read the key is pending deletion: DisableKey is refused, as AWS refuses it.
-    assert!(matches!(answer, Err(Error::InvalidState(_))), "{answer:?}");
+    assert!(
+        matches!(answer, Err(Error::Kms(KmsError::InvalidState(_)))),
+        "{answer:?}"
+    );
     let d = call(&one, "DescribeKey", &format!(r#"{{"KeyId":"{id}"}}"#));
     assert_eq!(d["KeyMetadata"]["KeyState"], "PendingDeletion");
 
@@ -433,7 +436,7 @@ fn a_lost_compare_and_swap_reruns_on_a_fresh_read_and_loses_no_update() {
     let mut attempts = 0;
     one.with_key_id(&id, now(), |k| {
         attempts += 1;
-        k.record.disable(now()).into_result()
+        k.record.disable(now()).into_result().map_err(Error::from)
     })
     .unwrap();
     assert_eq!(attempts, 1);
