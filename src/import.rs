@@ -601,16 +601,23 @@ pub struct GetParametersForImportRequest {
     pub wrapping_key_spec: WrappingKeySpec,
 }
 
-/// GetParametersForImport response.
-#[derive(Debug, Clone)]
+/// GetParametersForImport response. With the `wire` feature it serializes as AWS's output
+/// (`KeyId`, `PublicKey` and `ImportToken` as base64, `ParametersValidTo` in epoch seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "wire", serde(rename_all = "PascalCase"))]
 pub struct GetParametersForImportResponse {
     /// The key ARN (always the ARN, whatever form the request used).
+    #[cfg_attr(feature = "wire", serde(with = "crate::wire::codec::key_arn"))]
     pub key_id: KeyArn,
     /// The wrapping public key, DER SubjectPublicKeyInfo.
+    #[cfg_attr(feature = "wire", serde(with = "crate::wire::blob"))]
     pub public_key: Vec<u8>,
     /// The sealed import token, to send back with the wrapped material.
+    #[cfg_attr(feature = "wire", serde(with = "crate::wire::codec::import_token"))]
     pub import_token: ImportToken,
     /// When the public key and token stop being accepted (issue time + 24 hours).
+    #[cfg_attr(feature = "wire", serde(with = "crate::wire::timestamp"))]
     pub parameters_valid_to: OffsetDateTime,
 }
 
@@ -691,10 +698,14 @@ impl fmt::Debug for ImportKeyMaterialRequest {
     }
 }
 
-/// ImportKeyMaterial response.
+/// ImportKeyMaterial response. With the `wire` feature it serializes as AWS's output (`KeyId`,
+/// `KeyMaterialId`); `legacy_wrapping` is this crate's and stays off the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "wire", serde(rename_all = "PascalCase"))]
 pub struct ImportKeyMaterialResponse {
     /// The key ARN.
+    #[cfg_attr(feature = "wire", serde(with = "crate::wire::codec::key_arn"))]
     pub key_id: KeyArn,
     /// The id of the imported material.
     pub key_material_id: KeyMaterialId,
@@ -707,6 +718,7 @@ pub struct ImportKeyMaterialResponse {
     /// embedder should require a use of the key that proves the client holds the same material
     /// (for example decrypting a ciphertext the client made locally). See also
     /// [`MaterialRecord::legacy_wrapping`](crate::MaterialRecord::legacy_wrapping).
+    #[cfg_attr(feature = "wire", serde(skip))]
     pub legacy_wrapping: bool,
 }
 
@@ -719,11 +731,19 @@ pub struct DeleteImportedKeyMaterialRequest {
     pub key_material_id: Option<KeyMaterialId>,
 }
 
-/// DeleteImportedKeyMaterial response.
+/// DeleteImportedKeyMaterial response. With the `wire` feature it serializes as AWS's output
+/// (`KeyId`, and `KeyMaterialId` when there is one).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "wire", serde(rename_all = "PascalCase"))]
 pub struct DeleteImportedKeyMaterialResponse {
     /// The key ARN.
+    #[cfg_attr(feature = "wire", serde(with = "crate::wire::codec::key_arn"))]
     pub key_id: KeyArn,
     /// The id of the material deleted; `None` when the key never had material.
+    #[cfg_attr(
+        feature = "wire",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub key_material_id: Option<KeyMaterialId>,
 }

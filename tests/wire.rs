@@ -1,5 +1,5 @@
 //! The wire codec reads the import requests straight into the operations' request types, and
-//! the operations' responses convert into the wire responses a server sends.
+//! writes the operations' own response types as the bodies a server sends.
 #![cfg(feature = "wire")]
 
 use kms_import::wire;
@@ -15,46 +15,78 @@ fn material_id(byte: u8) -> KeyMaterialId {
     KeyMaterialId::from_bytes([byte; 32])
 }
 
+fn encoded(response: wire::Response) -> serde_json::Value {
+    let (status, body) = wire::encode_response(&response);
+    assert_eq!(status, 200);
+    serde_json::from_slice(&body).unwrap()
+}
+
 #[test]
 fn parameters_response_carries_the_arn_token_key_and_validity() {
     let arn: KeyArn = ARN.parse().unwrap();
     let valid_to = OffsetDateTime::from_unix_timestamp(1_767_323_045).unwrap();
-    let out: wire::GetParametersForImportResponse = kms_import::GetParametersForImportResponse {
+    let response = kms_import::GetParametersForImportResponse {
         key_id: arn,
         public_key: vec![1, 2, 3],
         import_token: ImportToken::from_bytes(vec![9, 8, 7]),
         parameters_valid_to: valid_to,
-    }
-    .into();
-    assert_eq!(out.key_id, ARN);
-    assert_eq!(out.public_key, [1, 2, 3]);
-    assert_eq!(out.import_token, [9, 8, 7]);
-    assert_eq!(out.parameters_valid_to, valid_to);
+    };
+    let body = encoded(wire::Response::GetParametersForImport(response.clone()));
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "KeyId": ARN,
+            "PublicKey": "AQID",
+            "ImportToken": "CQgH",
+            "ParametersValidTo": 1_767_323_045,
+        })
+    );
+    // A client reads the same body back into the operation's type.
+    let back: kms_import::GetParametersForImportResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(back, response);
+    // A KeyId that is not a key ARN is refused.
+    let bad = serde_json::json!({
+        "KeyId": "alias/x", "PublicKey": "AQID", "ImportToken": "CQgH",
+        "ParametersValidTo": 1,
+    });
+    assert!(serde_json::from_value::<kms_import::GetParametersForImportResponse>(bad).is_err());
 }
 
 #[test]
 fn import_response_always_names_the_material() {
-    let out: wire::ImportKeyMaterialResponse = kms_import::ImportKeyMaterialResponse {
+    let response = kms_import::ImportKeyMaterialResponse {
         key_id: ARN.parse().unwrap(),
         key_material_id: material_id(5),
-        legacy_wrapping: false,
-    }
-    .into();
-    assert_eq!(out.key_id, ARN);
-    assert_eq!(out.key_material_id, Some(material_id(5)));
+        legacy_wrapping: true,
+    };
+    let body = encoded(wire::Response::ImportKeyMaterial(response.clone()));
+    // `legacy_wrapping` is the library's own signal, not an AWS member.
+    assert_eq!(
+        body,
+        serde_json::json!({ "KeyId": ARN, "KeyMaterialId": material_id(5).to_string() })
+    );
+    let back: kms_import::ImportKeyMaterialResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(back.key_id, response.key_id);
+    assert_eq!(back.key_material_id, material_id(5));
+    assert!(!back.legacy_wrapping);
 }
 
 #[test]
 fn delete_response_keeps_an_absent_material_id_absent() {
     for id in [None, Some(material_id(6))] {
-        let out: wire::DeleteImportedKeyMaterialResponse =
-            kms_import::DeleteImportedKeyMaterialResponse {
-                key_id: ARN.parse().unwrap(),
-                key_material_id: id,
-            }
-            .into();
-        assert_eq!(out.key_id, ARN);
-        assert_eq!(out.key_material_id, id);
+        let response = kms_import::DeleteImportedKeyMaterialResponse {
+            key_id: ARN.parse().unwrap(),
+            key_material_id: id,
+        };
+        let body = encoded(wire::Response::DeleteImportedKeyMaterial(response.clone()));
+        let expected = match id {
+            Some(id) => serde_json::json!({ "KeyId": ARN, "KeyMaterialId": id.to_string() }),
+            None => serde_json::json!({ "KeyId": ARN }),
+        };
+        assert_eq!(body, expected);
+        let back: kms_import::DeleteImportedKeyMaterialResponse =
+            serde_json::from_value(body).unwrap();
+        assert_eq!(back, response);
     }
 }
 
@@ -189,9 +221,9 @@ fn import_responses_encode_with_aws_member_names() {
     );
     let valid_to = OffsetDateTime::from_unix_timestamp(1_767_323_045).unwrap();
     let (_, body) = wire::encode_response(&wire::Response::GetParametersForImport(
-        wire::GetParametersForImportResponse {
-            key_id: ARN.to_owned(),
-            import_token: vec![1, 2, 3],
+        kms_import::GetParametersForImportResponse {
+            key_id: ARN.parse().unwrap(),
+            import_token: ImportToken::from_bytes(vec![1, 2, 3]),
             public_key: vec![4, 5, 6],
             parameters_valid_to: valid_to,
         },

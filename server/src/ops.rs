@@ -254,7 +254,7 @@ impl Kms {
                         .map_err(Error::from)
                 })?;
                 self.token_used(&r.import_token);
-                Response::ImportKeyMaterial(out.into())
+                Response::ImportKeyMaterial(out)
             }
             Request::DeleteImportedKeyMaterial(r) => {
                 let id = self.import.resolve_key_id(&r.key_id)?;
@@ -264,7 +264,7 @@ impl Kms {
                         .into_result()
                         .map_err(Error::from)
                 })?;
-                Response::DeleteImportedKeyMaterial(out.into())
+                Response::DeleteImportedKeyMaterial(out)
             }
             Request::EnableKey(r) => {
                 self.with_key_strict(&r.key_id, now, |k| {
@@ -642,7 +642,7 @@ impl Kms {
         r: kms_import::GetParametersForImportRequest,
         now: OffsetDateTime,
         rng: &mut OsRng,
-    ) -> Result<wire::GetParametersForImportResponse, Error> {
+    ) -> Result<kms_import::GetParametersForImportResponse, Error> {
         let id = self.import.resolve_key_id(&r.key_id)?;
         // Cheap checks first, so a request that must fail never waits for key generation.
         self.with_key_id(&id, now, |k| {
@@ -676,7 +676,7 @@ impl Kms {
             result.parameters_valid_to,
             now,
         )?;
-        Ok(result.into())
+        Ok(result)
     }
 
     pub(crate) fn encrypt(

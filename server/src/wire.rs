@@ -21,9 +21,11 @@ use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub use kms_import::wire::{
-    CONTENT_TYPE, DeleteImportedKeyMaterialResponse, GetParametersForImportResponse,
-    ImportKeyMaterialResponse, ListKeyRotationsRequest, ListKeyRotationsResponse,
-    RotateKeyOnDemandRequest, RotationsListEntry, TARGET_PREFIX, encode_error,
+    CONTENT_TYPE, ListKeyRotationsRequest, ListKeyRotationsResponse, RotateKeyOnDemandRequest,
+    RotationsListEntry, TARGET_PREFIX, encode_error,
+};
+pub use kms_import::{
+    DeleteImportedKeyMaterialResponse, GetParametersForImportResponse, ImportKeyMaterialResponse,
 };
 
 /// Longest blob (`CiphertextBlob`, `Mac`, `Signature`).

@@ -7,7 +7,9 @@ use kms_import::{
     Error, ExpirationModel, ImportType, KeyMaterialId, KeySpec, KeyState, KeyUsage, Origin,
     WrappingAlgorithm, WrappingKeySpec,
 };
-use kms_import::{ImportState, IncludeKeyMaterial, KeyManager, KeyMaterialState, RotationType};
+use kms_import::{
+    ImportState, ImportToken, IncludeKeyMaterial, KeyManager, KeyMaterialState, RotationType,
+};
 use kms_import_server::names::{
     EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
 };
@@ -536,8 +538,8 @@ fn blobs_round_trip_through_base64() {
     let public_key = vec![0x30, 0x82, 0x01, 0x22, 0xff, 0x00];
     let body = ok_body(Response::GetParametersForImport(
         GetParametersForImportResponse {
-            key_id: KEY_ARN.into(),
-            import_token: r.import_token.clone(),
+            key_id: KEY_ARN.parse().unwrap(),
+            import_token: ImportToken::from_bytes(r.import_token.clone()),
             public_key: public_key.clone(),
             parameters_valid_to: at(1_700_000_000),
         },
@@ -549,7 +551,8 @@ fn blobs_round_trip_through_base64() {
     assert_eq!(body["PublicKey"], json!("MIIBIv8A"));
     let back: GetParametersForImportResponse = serde_json::from_value(body).unwrap();
     assert_eq!(back.public_key, public_key);
-    assert_eq!(back.import_token, token);
+    assert_eq!(back.import_token.as_bytes(), token);
+    assert_eq!(back.key_id.to_string(), KEY_ARN);
 }
 
 #[test]
@@ -1208,8 +1211,8 @@ fn legacy_key_spec_is_absent_for_specs_the_deprecated_enum_lacks() {
 fn import_responses_use_aws_member_names() {
     let body = ok_body(Response::GetParametersForImport(
         GetParametersForImportResponse {
-            key_id: KEY_ARN.into(),
-            import_token: vec![1, 2, 3],
+            key_id: KEY_ARN.parse().unwrap(),
+            import_token: ImportToken::from_bytes(vec![1, 2, 3]),
             public_key: vec![4, 5, 6],
             parameters_valid_to: at(1_700_086_400),
         },
@@ -1222,23 +1225,22 @@ fn import_responses_use_aws_member_names() {
     assert_eq!(body["KeyId"], KEY_ARN);
 
     let id: KeyMaterialId = MATERIAL_ID.parse().unwrap();
-    let body = ok_body(Response::ImportKeyMaterial(ImportKeyMaterialResponse {
-        key_id: KEY_ARN.into(),
-        key_material_id: Some(id),
-    }));
-    assert_eq!(
-        body,
-        json!({"KeyId": KEY_ARN, "KeyMaterialId": MATERIAL_ID})
-    );
-    let body = ok_body(Response::ImportKeyMaterial(ImportKeyMaterialResponse {
-        key_id: KEY_ARN.into(),
-        key_material_id: None,
-    }));
-    assert_eq!(body, json!({"KeyId": KEY_ARN}));
+    // `legacy_wrapping` is the library's own signal and stays off the wire.
+    for legacy_wrapping in [false, true] {
+        let body = ok_body(Response::ImportKeyMaterial(ImportKeyMaterialResponse {
+            key_id: KEY_ARN.parse().unwrap(),
+            key_material_id: id,
+            legacy_wrapping,
+        }));
+        assert_eq!(
+            body,
+            json!({"KeyId": KEY_ARN, "KeyMaterialId": MATERIAL_ID})
+        );
+    }
 
     let body = ok_body(Response::DeleteImportedKeyMaterial(
         DeleteImportedKeyMaterialResponse {
-            key_id: KEY_ARN.into(),
+            key_id: KEY_ARN.parse().unwrap(),
             key_material_id: Some(id),
         },
     ));
@@ -1246,6 +1248,13 @@ fn import_responses_use_aws_member_names() {
         body,
         json!({"KeyId": KEY_ARN, "KeyMaterialId": MATERIAL_ID})
     );
+    let body = ok_body(Response::DeleteImportedKeyMaterial(
+        DeleteImportedKeyMaterialResponse {
+            key_id: KEY_ARN.parse().unwrap(),
+            key_material_id: None,
+        },
+    ));
+    assert_eq!(body, json!({"KeyId": KEY_ARN}));
 }
 
 #[test]

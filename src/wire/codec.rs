@@ -105,6 +105,36 @@ pub mod timestamp_opt {
     }
 }
 
+/// A key ARN member of a response: the ARN's text.
+pub(crate) mod key_arn {
+    use super::*;
+    use crate::key_id::KeyArn;
+
+    pub(crate) fn serialize<S: Serializer>(arn: &KeyArn, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(arn)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<KeyArn, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|_| serde::de::Error::custom("KeyId is not a key ARN"))
+    }
+}
+
+/// The `ImportToken` member of GetParametersForImport's response: a blob.
+pub(crate) mod import_token {
+    use super::*;
+    use crate::token::ImportToken;
+
+    pub(crate) fn serialize<S: Serializer>(token: &ImportToken, s: S) -> Result<S::Ok, S::Error> {
+        blob::serialize(token.as_bytes(), s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ImportToken, D::Error> {
+        blob::deserialize(d).map(ImportToken::from_bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

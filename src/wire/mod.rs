@@ -3,8 +3,8 @@
 //! no IO and no business logic.
 //!
 //! A server hands [`parse_request`] the `X-Amz-Target` header and the body, runs the
-//! operation on the typed [`Request`] (the import requests are the operations' own request
-//! types, such as [`ImportKeyMaterialRequest`]), and writes
+//! operation on the typed [`Request`] (the import requests and responses are the operations'
+//! own types, such as [`ImportKeyMaterialRequest`] and [`ImportKeyMaterialResponse`]), and writes
 //! what [`encode_response`] or [`encode_error`] returns as status and
 //! `application/x-amz-json-1.1` body. A service that serves further KMS operations reads their
 //! bodies with the same rules through [`Members`], and encodes blobs and timestamps in its own
@@ -29,7 +29,7 @@
 //!   out, never `null`. An operation without output answers `{}`.
 //! - Errors carry [`Error::http_status`] and `{"__type":"<code>","message":"<text>"}`.
 
-mod codec;
+pub(crate) mod codec;
 mod members;
 mod requests;
 mod responses;
@@ -40,16 +40,15 @@ use serde::Serialize;
 
 use crate::error::{Error, truncate_for_message};
 use crate::import::{
-    DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
+    DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse,
+    GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
+    ImportKeyMaterialResponse,
 };
 
 pub use codec::{blob, timestamp, timestamp_opt};
 pub use members::{Members, required};
 pub use requests::{ListKeyRotationsRequest, RotateKeyOnDemandRequest};
-pub use responses::{
-    DeleteImportedKeyMaterialResponse, GetParametersForImportResponse, ImportKeyMaterialResponse,
-    ListKeyRotationsResponse, RotateKeyOnDemandResponse, RotationsListEntry,
-};
+pub use responses::{ListKeyRotationsResponse, RotateKeyOnDemandResponse, RotationsListEntry};
 
 /// The `X-Amz-Target` prefix of every KMS operation.
 pub const TARGET_PREFIX: &str = "TrentService.";

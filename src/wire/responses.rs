@@ -1,4 +1,5 @@
-//! The import operations' response bodies.
+//! The response bodies of RotateKeyOnDemand and ListKeyRotations. (The three import
+//! operations' responses are the operations' own types, which serialize with this feature.)
 //!
 //! Member names are AWS's PascalCase. Optional members that are `None` are left out of the JSON
 //! (never `null`); blobs are base64 strings and timestamps epoch-second numbers. The types also
@@ -7,79 +8,11 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::codec::{blob, timestamp, timestamp_opt};
+use super::codec::timestamp_opt;
 use crate::material::KeyMaterialId;
 use crate::names::{ExpirationModel, ImportState, KeyMaterialState, RotationType};
 use crate::page::Page;
 use crate::record::KeyMaterialEntry;
-
-/// GetParametersForImport output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct GetParametersForImportResponse {
-    /// `KeyId`: always the key ARN.
-    pub key_id: String,
-    /// `ImportToken`.
-    #[serde(with = "blob")]
-    pub import_token: Vec<u8>,
-    /// `PublicKey`: DER SubjectPublicKeyInfo of the wrapping key.
-    #[serde(with = "blob")]
-    pub public_key: Vec<u8>,
-    /// `ParametersValidTo`: 24 hours after issue.
-    #[serde(with = "timestamp")]
-    pub parameters_valid_to: OffsetDateTime,
-}
-
-/// ImportKeyMaterial output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ImportKeyMaterialResponse {
-    /// `KeyId`: the key ARN.
-    pub key_id: String,
-    /// `KeyMaterialId` of the imported material.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_material_id: Option<KeyMaterialId>,
-}
-
-/// DeleteImportedKeyMaterial output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeleteImportedKeyMaterialResponse {
-    /// `KeyId`: the key ARN.
-    pub key_id: String,
-    /// `KeyMaterialId` of the deleted material.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_material_id: Option<KeyMaterialId>,
-}
-
-impl From<crate::import::GetParametersForImportResponse> for GetParametersForImportResponse {
-    fn from(r: crate::import::GetParametersForImportResponse) -> Self {
-        GetParametersForImportResponse {
-            key_id: r.key_id.to_string(),
-            import_token: r.import_token.into_bytes(),
-            public_key: r.public_key,
-            parameters_valid_to: r.parameters_valid_to,
-        }
-    }
-}
-
-impl From<crate::import::ImportKeyMaterialResponse> for ImportKeyMaterialResponse {
-    fn from(r: crate::import::ImportKeyMaterialResponse) -> Self {
-        ImportKeyMaterialResponse {
-            key_id: r.key_id.to_string(),
-            key_material_id: Some(r.key_material_id),
-        }
-    }
-}
-
-impl From<crate::import::DeleteImportedKeyMaterialResponse> for DeleteImportedKeyMaterialResponse {
-    fn from(r: crate::import::DeleteImportedKeyMaterialResponse) -> Self {
-        DeleteImportedKeyMaterialResponse {
-            key_id: r.key_id.to_string(),
-            key_material_id: r.key_material_id,
-        }
-    }
-}
 
 /// RotateKeyOnDemand output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
