@@ -109,7 +109,6 @@ fn measure(
         let time_private_op = |r: &mut ChaCha20Rng| {
             let t = Instant::now();
             let out = yardstick
-                .ops()
                 .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), r)
                 .expect("decrypt");
             let d = t.elapsed();
@@ -166,10 +165,7 @@ fn measure_parts(
     #[cfg(feature = "aws-lc")]
     let (pkcs8, spki) = (
         common::pkcs8(spec),
-        common::public_key(provider, spec)
-            .ops()
-            .public_key_spki_der()
-            .to_vec(),
+        common::public_key(provider, spec).to_spki_der().to_vec(),
     );
     let mut parts = Parts {
         load: Vec::with_capacity(pairs),
@@ -180,7 +176,6 @@ fn measure_parts(
     let bare = |r: &mut ChaCha20Rng| {
         let t = Instant::now();
         let out = yardstick
-            .ops()
             .rsa_decrypt(RsaPadding::OaepSha256, black_box(&ct), r)
             .expect("decrypt");
         let d = t.elapsed();

@@ -139,8 +139,8 @@ impl WrappingPublicKey {
         self.inner.public_key_spki_der()
     }
 
-    /// The provider-level key, for backends and tests.
-    pub fn ops(&self) -> &dyn WrappingPublicKeyOps {
+    /// The provider-level key.
+    pub(crate) fn ops(&self) -> &dyn WrappingPublicKeyOps {
         &*self.inner
     }
 
@@ -307,8 +307,8 @@ impl WrappingPrivateKey {
         })
     }
 
-    /// The provider-level key, for backends and tests.
-    pub fn ops(&self) -> &dyn WrappingPrivateKeyOps {
+    /// The provider-level key.
+    pub(crate) fn ops(&self) -> &dyn WrappingPrivateKeyOps {
         &*self.inner
     }
 
