@@ -45,8 +45,9 @@
 //! - **Using imported material** (the embedder's Encrypt, Sign, …):
 //!   [`usable_material`] and [`usable_material_by_id`] check the state at `now` and give a
 //!   [`ValidatedMaterial`].
-//! - **Errors**: one enum, [`Error`], one variant per AWS exception, with its `__type` code and
-//!   HTTP status.
+//! - **Errors**: one enum, [`Error`], one variant per AWS exception the import operations
+//!   (and the helpers above) raise, with its `__type` code and HTTP status. Exceptions only
+//!   other operations raise (aliases, Verify, VerifyMac) are the embedder's to add.
 //!
 //! # What an embedder stores
 //!
