@@ -87,6 +87,7 @@ mod error;
 mod expiration;
 mod import;
 mod key_id;
+mod keyring;
 mod material;
 mod names;
 pub mod page;

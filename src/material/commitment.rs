@@ -22,6 +22,8 @@ use zeroize::Zeroizing;
 
 use super::{KeyMaterial, KeyMaterialId, ValidatedMaterial};
 use crate::error::Error;
+use crate::keyring::{KeyRing, RingKey};
+use subtle::ConstantTimeEq;
 
 const COMMITMENT_LABEL: &[u8] = b"kms-import/key-material-id/v2\0";
 
@@ -103,17 +105,29 @@ impl fmt::Debug for CommitmentKey {
 /// never changes).
 #[derive(Clone)]
 pub struct CommitmentKeys {
-    current: CommitmentKey,
-    /// Newest first.
-    previous: Vec<CommitmentKey>,
+    /// Unbounded: a commitment key is kept for as long as an id made with it is stored.
+    ring: KeyRing<CommitmentKey>,
+}
+
+impl RingKey for CommitmentKey {
+    type Id = u32;
+    const SET: &'static str = "commitment";
+    const ID_NAME: &'static str = "version";
+
+    fn ring_id(&self) -> u32 {
+        self.version
+    }
+
+    fn ring_id_matches(&self, id: &[u8]) -> bool {
+        self.version.to_be_bytes()[..].ct_eq(id).into()
+    }
 }
 
 impl CommitmentKeys {
     /// A set holding only `current`.
     pub fn new(current: CommitmentKey) -> CommitmentKeys {
         CommitmentKeys {
-            current,
-            previous: Vec::new(),
+            ring: KeyRing::new(current, usize::MAX),
         }
     }
 
@@ -125,48 +139,31 @@ impl CommitmentKeys {
         current: CommitmentKey,
         previous: Vec<CommitmentKey>,
     ) -> Result<CommitmentKeys, Error> {
-        let mut set = CommitmentKeys::new(current);
-        for key in previous {
-            set.refuse_duplicate(key.version)?;
-            set.previous.push(key);
-        }
-        Ok(set)
+        Ok(CommitmentKeys {
+            ring: KeyRing::with_previous(current, previous, usize::MAX)?,
+        })
     }
 
     /// Makes `new_current` the key for new material; the old current key becomes the newest
     /// previous key (none is dropped). Fails with [`Error::Validation`], leaving the set
     /// unchanged, when the version is already in the set.
     pub fn rotate(&mut self, new_current: CommitmentKey) -> Result<(), Error> {
-        self.refuse_duplicate(new_current.version)?;
-        let old = std::mem::replace(&mut self.current, new_current);
-        self.previous.insert(0, old);
-        Ok(())
+        self.ring.rotate(new_current)
     }
 
     /// The key that makes the ids of new material.
     pub fn current(&self) -> &CommitmentKey {
-        &self.current
+        self.ring.current()
     }
 
     /// The earlier keys, newest first.
     pub fn previous(&self) -> &[CommitmentKey] {
-        &self.previous
+        self.ring.previous()
     }
 
     /// The key of `version`, if the set holds it.
     pub fn get(&self, version: u32) -> Option<&CommitmentKey> {
-        std::iter::once(&self.current)
-            .chain(self.previous.iter())
-            .find(|k| k.version == version)
-    }
-
-    fn refuse_duplicate(&self, version: u32) -> Result<(), Error> {
-        if self.get(version).is_some() {
-            return Err(Error::Validation(format!(
-                "Commitment key version {version} is already in the commitment key set."
-            )));
-        }
-        Ok(())
+        self.ring.get(version)
     }
 
     /// The commitment of validated `material` for the KMS key `key_id`: its id under the
@@ -193,7 +190,7 @@ impl CommitmentKeys {
                     .id(key_id, &canonical),
             }
         };
-        let version = keys.map(|k| k.current.version);
+        let version = keys.map(|k| k.current().version);
         let id = id_under(version)?;
         let mut others = Vec::new();
         for v in versions {
@@ -211,13 +208,7 @@ impl CommitmentKeys {
 
 impl fmt::Debug for CommitmentKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CommitmentKeys")
-            .field("current", &self.current.version)
-            .field(
-                "previous",
-                &self.previous.iter().map(|k| k.version).collect::<Vec<_>>(),
-            )
-            .finish()
+        self.ring.debug_fields("CommitmentKeys", f)
     }
 }
 

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::key_id::KeyId;
+use crate::keyring::{KeyRing, RingKey};
 
 /// The envelope version this crate writes and reads.
 #[cfg_attr(not(feature = "serde"), allow(dead_code))]
@@ -129,119 +130,78 @@ impl fmt::Debug for StorageKey {
 /// has been written once) before the old key leaves the set.
 #[derive(Clone)]
 pub struct StorageKeys {
-    current: StorageKey,
-    /// Newest first.
-    previous: Vec<StorageKey>,
-    max_previous: usize,
+    ring: KeyRing<StorageKey>,
+}
+
+impl RingKey for StorageKey {
+    type Id = StorageKeyId;
+    const SET: &'static str = "storage";
+    const ID_NAME: &'static str = "id";
+
+    fn ring_id(&self) -> StorageKeyId {
+        self.id
+    }
+
+    fn ring_id_matches(&self, id: &[u8]) -> bool {
+        self.id.ct_eq(id)
+    }
 }
 
 impl StorageKeys {
     /// How many previous keys a set keeps unless told otherwise.
     pub const DEFAULT_MAX_PREVIOUS: usize = 2;
 
-    /// A set holding only `current`, keeping up to [`StorageKeys::DEFAULT_MAX_PREVIOUS`]
-    /// previous keys after rotations.
+    /// A set holding only `current`, keeping up to [`StorageKeys::DEFAULT_MAX_PREVIOUS`] previous
+    /// keys after rotations.
     pub fn new(current: StorageKey) -> StorageKeys {
         StorageKeys {
-            current,
-            previous: Vec::new(),
-            max_previous: Self::DEFAULT_MAX_PREVIOUS,
+            ring: KeyRing::new(current, Self::DEFAULT_MAX_PREVIOUS),
         }
     }
 
     /// Rebuilds a set from configuration: `previous` is newest first.
     ///
-    /// Fails with [`crate::Error::Validation`] when `previous` holds more than `max_previous`
-    /// keys or two keys share an id (a sealed record's id must name exactly one key).
+    /// Fails with [`crate::Error::Validation`] when `previous` holds more than `max_previous` keys or
+    /// two keys share an id (a sealed record's id must name exactly one key).
     pub fn with_previous(
         current: StorageKey,
         previous: Vec<StorageKey>,
         max_previous: usize,
     ) -> Result<StorageKeys, crate::Error> {
-        if previous.len() > max_previous {
-            return Err(crate::Error::Validation(format!(
-                "A storage key set keeps at most {max_previous} previous keys; {} were given.",
-                previous.len()
-            )));
-        }
-        let mut set = StorageKeys {
-            current,
-            previous: Vec::with_capacity(previous.len()),
-            max_previous,
-        };
-        for key in previous {
-            set.refuse_duplicate(key.id)?;
-            set.previous.push(key);
-        }
-        Ok(set)
+        Ok(StorageKeys {
+            ring: KeyRing::with_previous(current, previous, max_previous)?,
+        })
     }
 
-    /// Makes `new_current` the sealing key; the old current key becomes the newest previous
-    /// key and the oldest previous key beyond the limit is dropped (records sealed under it
-    /// stop opening).
+    /// Makes `new_current` the sealing key; the old current key becomes the newest
+    /// previous key and the oldest previous key beyond the limit is dropped (records
+    /// sealed under it stop opening).
     ///
-    /// Fails with [`crate::Error::Validation`], leaving the set unchanged, when
-    /// `new_current`'s id is already in the set.
+    /// Fails with [`crate::Error::Validation`], leaving the set unchanged, when `new_current`'s id
+    /// is already in the set.
     pub fn rotate(&mut self, new_current: StorageKey) -> Result<(), crate::Error> {
-        self.refuse_duplicate(new_current.id)?;
-        let old = std::mem::replace(&mut self.current, new_current);
-        self.previous.insert(0, old);
-        self.previous.truncate(self.max_previous);
-        Ok(())
+        self.ring.rotate(new_current)
     }
 
-    /// The key that seals records.
+    /// The key that seals new records.
     pub fn current(&self) -> &StorageKey {
-        &self.current
+        self.ring.current()
     }
 
     /// The earlier keys that still open records, newest first.
     pub fn previous(&self) -> &[StorageKey] {
-        &self.previous
+        self.ring.previous()
     }
 
     /// How many previous keys the set keeps.
     pub fn max_previous(&self) -> usize {
-        self.max_previous
-    }
-
-    fn refuse_duplicate(&self, id: StorageKeyId) -> Result<(), crate::Error> {
-        if self.keys().any(|k| k.id == id) {
-            return Err(crate::Error::Validation(format!(
-                "Storage key id {id} is already in the storage key set."
-            )));
-        }
-        Ok(())
-    }
-
-    fn keys(&self) -> impl Iterator<Item = &StorageKey> {
-        std::iter::once(&self.current).chain(self.previous.iter())
-    }
-
-    /// The key named `id`; every key is compared, so the time taken does not depend on which
-    /// key matched.
-    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
-    fn find(&self, id: &[u8]) -> Option<&StorageKey> {
-        let mut found = None;
-        for key in self.keys() {
-            if key.id.ct_eq(id) {
-                found = Some(key);
-            }
-        }
-        found
+        self.ring.max_previous()
     }
 }
 
 impl fmt::Debug for StorageKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StorageKeys")
-            .field("current", &self.current.id)
-            .field(
-                "previous",
-                &self.previous.iter().map(|k| k.id).collect::<Vec<_>>(),
-            )
-            .field("max_previous", &self.max_previous)
-            .finish()
+        self.ring.debug_fields("StorageKeys", f)
     }
 }
 
@@ -409,6 +369,7 @@ mod sealed {
             let mut id = [0u8; STORAGE_KEY_ID_LEN];
             id.copy_from_slice(key_id);
             let key = keys
+                .ring
                 .find(key_id)
                 .ok_or(StorageError::UnknownStorageKey(StorageKeyId(id)))?;
             let mut rev = [0u8; 8];

@@ -73,6 +73,7 @@ use time::{Duration, OffsetDateTime};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
+use crate::keyring::{KeyRing, RingKey};
 use crate::names::{WrappingAlgorithm, WrappingKeySpec};
 
 mod used;
@@ -220,10 +221,21 @@ impl fmt::Debug for SealingKey {
 /// still be used is sealed under a key that has left the set.
 #[derive(Clone)]
 pub struct SealingKeys {
-    current: SealingKey,
-    /// Newest first.
-    previous: Vec<SealingKey>,
-    max_previous: usize,
+    ring: KeyRing<SealingKey>,
+}
+
+impl RingKey for SealingKey {
+    type Id = SealingKeyId;
+    const SET: &'static str = "sealing";
+    const ID_NAME: &'static str = "id";
+
+    fn ring_id(&self) -> SealingKeyId {
+        self.id
+    }
+
+    fn ring_id_matches(&self, id: &[u8]) -> bool {
+        self.id.ct_eq(id)
+    }
 }
 
 impl SealingKeys {
@@ -234,90 +246,47 @@ impl SealingKeys {
     /// keys after rotations.
     pub fn new(current: SealingKey) -> SealingKeys {
         SealingKeys {
-            current,
-            previous: Vec::new(),
-            max_previous: Self::DEFAULT_MAX_PREVIOUS,
+            ring: KeyRing::new(current, Self::DEFAULT_MAX_PREVIOUS),
         }
     }
 
     /// Rebuilds a set from configuration: `previous` is newest first.
     ///
-    /// Fails with [`Error::Validation`] when `previous` holds more than `max_previous` keys or two
-    /// keys share an id (a token's id must name exactly one key).
+    /// Fails with [`Error::Validation`] when `previous` holds more than `max_previous` keys or
+    /// two keys share an id (a token's id must name exactly one key).
     pub fn with_previous(
         current: SealingKey,
         previous: Vec<SealingKey>,
         max_previous: usize,
     ) -> Result<SealingKeys, Error> {
-        if previous.len() > max_previous {
-            return Err(Error::Validation(format!(
-                "A sealing key set keeps at most {max_previous} previous keys; {} were given.",
-                previous.len()
-            )));
-        }
-        let mut set = SealingKeys {
-            current,
-            previous: Vec::with_capacity(previous.len()),
-            max_previous,
-        };
-        for key in previous {
-            set.refuse_duplicate(key.id)?;
-            set.previous.push(key);
-        }
-        Ok(set)
+        Ok(SealingKeys {
+            ring: KeyRing::with_previous(current, previous, max_previous)?,
+        })
     }
 
-    /// Makes `new_current` the sealing key; the old current key becomes the newest previous key
-    /// and the oldest previous key beyond the limit is dropped (tokens sealed under it stop
-    /// opening).
+    /// Makes `new_current` the sealing key; the old current key becomes the newest
+    /// previous key and the oldest previous key beyond the limit is dropped (tokens
+    /// sealed under it stop opening).
     ///
-    /// Fails with [`Error::Validation`], leaving the set unchanged, when `new_current`'s id is
-    /// already in the set.
+    /// Fails with [`Error::Validation`], leaving the set unchanged, when `new_current`'s id
+    /// is already in the set.
     pub fn rotate(&mut self, new_current: SealingKey) -> Result<(), Error> {
-        self.refuse_duplicate(new_current.id)?;
-        let old = std::mem::replace(&mut self.current, new_current);
-        self.previous.insert(0, old);
-        self.previous.truncate(self.max_previous);
-        Ok(())
+        self.ring.rotate(new_current)
     }
 
     /// The key that seals new tokens.
     pub fn current(&self) -> &SealingKey {
-        &self.current
+        self.ring.current()
     }
 
     /// The earlier keys that still open tokens, newest first.
     pub fn previous(&self) -> &[SealingKey] {
-        &self.previous
+        self.ring.previous()
     }
 
     /// How many previous keys the set keeps.
     pub fn max_previous(&self) -> usize {
-        self.max_previous
-    }
-
-    fn refuse_duplicate(&self, id: SealingKeyId) -> Result<(), Error> {
-        if self.keys().any(|k| k.id == id) {
-            return Err(Error::Validation(format!(
-                "Sealing key id {id} is already in the sealing key set."
-            )));
-        }
-        Ok(())
-    }
-
-    fn keys(&self) -> impl Iterator<Item = &SealingKey> {
-        std::iter::once(&self.current).chain(self.previous.iter())
-    }
-
-    fn find(&self, id: &[u8]) -> Option<&SealingKey> {
-        // Every id is compared, so the time taken does not depend on which key matched.
-        let mut found = None;
-        for key in self.keys() {
-            if key.id.ct_eq(id) {
-                found = Some(key);
-            }
-        }
-        found
+        self.ring.max_previous()
     }
 
     /// Seals `claims` under the current key with a fresh nonce from `rng`.
@@ -339,7 +308,7 @@ impl SealingKeys {
         }
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let key = &self.current;
+        let key = self.ring.current();
         let aad = associated_data(&key.id, &claims.key_arn);
         let tag = key
             .cipher()
@@ -378,7 +347,7 @@ impl SealingKeys {
             return Err(Error::InvalidImportToken);
         }
         let key_id = r.take(SEALING_KEY_ID_LEN)?;
-        let key = self.find(key_id).ok_or(Error::InvalidImportToken)?;
+        let key = self.ring.find(key_id).ok_or(Error::InvalidImportToken)?;
         let nonce: [u8; NONCE_LEN] = r.array()?;
         let sealed_len = r
             .remaining()
@@ -416,14 +385,7 @@ impl SealingKeys {
 
 impl fmt::Debug for SealingKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SealingKeys")
-            .field("current", &self.current.id)
-            .field(
-                "previous",
-                &self.previous.iter().map(|k| k.id).collect::<Vec<_>>(),
-            )
-            .field("max_previous", &self.max_previous)
-            .finish()
+        self.ring.debug_fields("SealingKeys", f)
     }
 }
 
