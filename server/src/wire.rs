@@ -22,7 +22,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub use kms_import::wire::{
     CONTENT_TYPE, ListKeyRotationsRequest, ListKeyRotationsResponse, RotateKeyOnDemandRequest,
-    RotationsListEntry, TARGET_PREFIX, encode_error,
+    RotationsListEntry, TARGET_PREFIX, UnknownOperation, encode_error,
 };
 pub use kms_import::{
     DeleteImportedKeyMaterialResponse, GetParametersForImportResponse, ImportKeyMaterialResponse,
@@ -839,7 +839,7 @@ impl Operation {
         target
             .strip_prefix(TARGET_PREFIX)
             .and_then(|name| Operation::ALL.iter().copied().find(|op| op.name() == name))
-            .ok_or_else(|| UnknownOperation(target.chars().take(2048).collect()))
+            .ok_or_else(|| UnknownOperation::new(target))
     }
 
     /// The `X-Amz-Target` value of the operation.
@@ -1131,48 +1131,6 @@ pub fn encode_response(response: &Response) -> (u16, Vec<u8>) {
         | Response::DisableKey
         | Response::CreateAlias
         | Response::DeleteAlias => (200, b"{}".to_vec()),
-    }
-}
-
-/// The status and body of an unknown target: AWS's `UnknownOperationException`.
-fn error_body(code: &str, message: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "__type": code, "message": message }))
-        .unwrap_or_default()
-}
-/// An `X-Amz-Target` that names no operation of this layer (another service, a KMS operation
-/// not served here, or a malformed header).
-///
-/// AWS answers this with `UnknownOperationException`, which is not a KMS error shape and so
-/// has no [`KmsError`] variant: a server that wants AWS's exact answer sends
-/// [`UnknownOperation::encode`]. Converted into an [`KmsError`] (as [`parse_request`] does) it
-/// becomes `UnsupportedOperationException`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownOperation(String);
-
-impl UnknownOperation {
-    /// The `__type` AWS sends for an unknown target.
-    pub const CODE: &'static str = "UnknownOperationException";
-
-    /// The target as received (cut to a bounded length).
-    pub fn target(&self) -> &str {
-        &self.0
-    }
-
-    /// HTTP 400 and `{"__type":"UnknownOperationException","message":…}`.
-    pub fn encode(&self) -> (u16, Vec<u8>) {
-        (400, error_body(Self::CODE, &self.to_string()))
-    }
-}
-
-impl fmt::Display for UnknownOperation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Operation '{}' is not supported.", self.0)
-    }
-}
-
-impl From<UnknownOperation> for KmsError {
-    fn from(unknown: UnknownOperation) -> KmsError {
-        KmsError::UnsupportedOperation(unknown.to_string())
     }
 }
 

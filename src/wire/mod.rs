@@ -98,7 +98,7 @@ impl Operation {
         target
             .strip_prefix(TARGET_PREFIX)
             .and_then(|name| Operation::ALL.iter().copied().find(|op| op.name() == name))
-            .ok_or_else(|| UnknownOperation(truncate_for_message(target).to_owned()))
+            .ok_or_else(|| UnknownOperation::new(target))
     }
 
     /// The `X-Amz-Target` value of the operation.
@@ -127,6 +127,12 @@ pub struct UnknownOperation(String);
 impl UnknownOperation {
     /// The `__type` AWS sends for an unknown target.
     pub const CODE: &'static str = "UnknownOperationException";
+
+    /// The answer for `target`, for a service whose own table of operations does not name it
+    /// either. The target is kept cut to a bounded length.
+    pub fn new(target: &str) -> UnknownOperation {
+        UnknownOperation(truncate_for_message(target).to_owned())
+    }
 
     /// The target as received (cut to a bounded length).
     pub fn target(&self) -> &str {
