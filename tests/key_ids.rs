@@ -4,14 +4,11 @@
 use kms_import::{AccountId, Partition, Region};
 use kms_import::{KeyArn, KeyContext, KeyId};
 use kms_import_testkit::key_ids::{
-    FOREIGN_KEY_ARNS, MALFORMED_KEY_ARNS, code_and_message as err, context as ctx,
+    FOREIGN_KEY_ARNS, KEY_ARN as ARN, KEY_ID as ID, MALFORMED_KEY_ARNS, MULTI_REGION_KEY_ID as MRK,
+    code_and_message as err, context as ctx,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-
-const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
-const MRK: &str = "mrk-1234abcd12ab34cd56ef1234567890ab";
-const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 #[test]
 fn canonical_forms_round_trip_through_display() {

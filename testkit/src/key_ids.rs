@@ -9,6 +9,16 @@ pub fn context() -> KeyContext {
     KeyContext::new("aws", "us-east-1", "111122223333").expect("test context")
 }
 
+/// A key ID in its canonical form.
+pub const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// A multi-Region key ID.
+pub const MULTI_REGION_KEY_ID: &str = "mrk-1234abcd12ab34cd56ef1234567890ab";
+
+/// The ARN of [`KEY_ID`] in [`context`].
+pub const KEY_ARN: &str =
+    "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
 /// The AWS code and message of the error `r` holds. Panics when `r` is a success.
 pub fn code_and_message(r: Result<impl std::fmt::Debug, Error>) -> (&'static str, String) {
     let e = r.unwrap_err();
