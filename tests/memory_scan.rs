@@ -24,7 +24,7 @@ use kms_import::{
 use kms_import::{KeyContext, KeyId};
 use kms_import::{SealingKey, SealingKeys};
 use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
-use kms_import_testkit::memory_scan::Scanner;
+use kms_import_testkit::memory_scan::{self, Scanner};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use time::{Duration, OffsetDateTime};
@@ -34,10 +34,7 @@ const MARKER_LEN: usize = 32;
 /// The marker's bytes, one at a time, from a fixed generator: the test never holds the marker
 /// anywhere except in the buffer it hands to the library.
 fn marker_byte(i: usize) -> u8 {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ (i as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 31;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    (x >> 40) as u8
+    memory_scan::marker_byte(0x9e37_79b9_7f4a_7c15, i)
 }
 
 /// A fresh heap buffer holding the marker.

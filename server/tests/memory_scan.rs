@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use base64ct::{Base64, Encoding};
 use kms_import_server::args::Args;
-use kms_import_testkit::memory_scan::Scanner;
+use kms_import_testkit::memory_scan::{self, Scanner};
 use zeroize::Zeroize;
 
 const MARKER_LEN: usize = 32;
@@ -24,10 +24,7 @@ const MARKER_LEN: usize = 32;
 /// The marker's bytes, one at a time, from a fixed generator: the test never holds the raw
 /// marker except in buffers it wipes.
 fn marker_byte(i: usize) -> u8 {
-    let mut x = 0x5851_f42d_4c95_7f2du64 ^ (i as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 31;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    (x >> 40) as u8
+    memory_scan::marker_byte(0x5851_f42d_4c95_7f2d, i)
 }
 
 /// The raw marker and its base64 text, each inverted; every intermediate is wiped.

@@ -15,6 +15,16 @@ use std::io::{Read, Seek, SeekFrom};
 /// How much memory one read takes in.
 const CHUNK: usize = 1 << 20;
 
+/// Byte `i` of the marker that `seed` names: a fixed generator (a SplitMix-style mix of the
+/// seed and the index), so that a test can produce its marker one byte at a time, where it
+/// needs it, instead of keeping a copy that a scan would find.
+pub fn marker_byte(seed: u64, i: usize) -> u8 {
+    let mut x = seed ^ (i as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    (x >> 40) as u8
+}
+
 /// Counts the places in readable memory where a needle lies, comparing each candidate against
 /// the inverted copy it keeps instead of the needle.
 pub struct Scanner {
@@ -130,5 +140,44 @@ impl Scanner {
                 .zip(self.inverted.iter())
                 .all(|(b, inv)| b ^ 0xff == *inv)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Scanner, marker_byte};
+
+    const SEED: u64 = 0x0123_4567_89ab_cdef;
+    const LEN: usize = 32;
+
+    #[test]
+    fn finds_a_needle_that_lies_in_memory_and_says_where() {
+        let mut scanner = Scanner::from_generator(LEN, |i| marker_byte(SEED, i));
+        let hay: Vec<u8> = (0..LEN).map(|i| marker_byte(SEED, i)).collect();
+        assert!(scanner.holds(&hay));
+        assert!(scanner.count() >= 1);
+        assert!(!scanner.places().is_empty());
+        std::hint::black_box(&hay);
+    }
+
+    #[test]
+    fn holds_only_the_whole_needle() {
+        let scanner = Scanner::from_generator(LEN, |i| marker_byte(SEED, i));
+        let mut hay: Vec<u8> = (0..LEN).map(|i| marker_byte(SEED, i)).collect();
+        assert!(!scanner.holds(&hay[1..]));
+        assert!(!scanner.holds(&hay[..LEN - 1]));
+        hay[LEN / 2] ^= 1;
+        assert!(!scanner.holds(&hay));
+        hay[LEN / 2] ^= 1;
+        hay.insert(0, 0);
+        assert!(scanner.holds(&hay));
+    }
+
+    #[test]
+    fn markers_of_other_seeds_differ() {
+        let a: Vec<u8> = (0..LEN).map(|i| marker_byte(SEED, i)).collect();
+        let b: Vec<u8> = (0..LEN).map(|i| marker_byte(SEED + 1, i)).collect();
+        assert_ne!(a, b);
+        assert!(!Scanner::from_generator(LEN, |i| marker_byte(SEED + 1, i)).holds(&a));
     }
 }

@@ -57,3 +57,55 @@ pub fn assert_hides_debug<T: Debug + ?Sized>(value: &T, secret: &[u8], what: &st
     assert_hides(&format!("{value:?}"), secret, what);
     assert_hides(&format!("{value:#?}"), secret, what);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{assert_hides, assert_hides_debug, random_secret, renderings};
+    use base64ct::{Base64, Encoding};
+
+    fn secret() -> Vec<u8> {
+        random_secret(&mut crate::rng(5), 32)
+    }
+
+    #[test]
+    fn a_text_without_the_secret_passes() {
+        let s = secret();
+        assert_hides("<redacted>", &s, "a redacted value");
+        assert_hides_debug(&[0u8; 32], &s, "another value");
+    }
+
+    #[test]
+    fn every_rendering_is_searched_for() {
+        let s = secret();
+        let hex: String = s.iter().map(|b| format!("{b:02x}")).collect();
+        let all = renderings(&s);
+        assert!(all.iter().any(|r| hex.contains(r.as_str())));
+        assert!(all.iter().any(|r| hex.to_uppercase().contains(r.as_str())));
+        assert!(all.iter().any(|r| format!("{s:?}").contains(r.as_str())));
+        assert!(
+            all.iter()
+                .any(|r| Base64::encode_string(&s).contains(r.as_str()))
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "shows the secret")]
+    fn a_debug_output_with_the_secret_fails() {
+        let s = secret();
+        assert_hides_debug(&s, &s, "the secret's bytes");
+    }
+
+    #[test]
+    #[should_panic(expected = "shows the secret")]
+    fn a_hex_text_with_the_secret_fails() {
+        let s = secret();
+        let hex: String = s.iter().map(|b| format!("{b:02X}")).collect();
+        assert_hides(&format!("key={hex}"), &s, "a hex dump");
+    }
+
+    #[test]
+    #[should_panic(expected = "too short")]
+    fn a_secret_too_short_to_search_for_is_refused() {
+        renderings(&[1u8; 11]);
+    }
+}
