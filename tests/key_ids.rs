@@ -3,21 +3,12 @@
 
 use kms_import::{AccountId, Partition, Region};
 use kms_import::{KeyArn, KeyContext, KeyId};
+use kms_import_testkit::key_ids::{
+    FOREIGN_KEY_ARNS, KEY_ARN as ARN, KEY_ID as ID, MALFORMED_KEY_ARNS, MULTI_REGION_KEY_ID as MRK,
+    code_and_message as err, context as ctx,
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-
-const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
-const MRK: &str = "mrk-1234abcd12ab34cd56ef1234567890ab";
-const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-
-fn ctx() -> KeyContext {
-    KeyContext::new("aws", "us-east-1", "111122223333").unwrap()
-}
-
-fn err(r: Result<impl std::fmt::Debug, kms_import::Error>) -> (&'static str, String) {
-    let e = r.unwrap_err();
-    (e.code(), e.message())
-}
 
 #[test]
 fn canonical_forms_round_trip_through_display() {
@@ -138,23 +129,7 @@ fn alias_arns_are_invalid_arns_for_key_only_operations() {
 
 #[test]
 fn malformed_arns_are_invalid_arn() {
-    for bad in [
-        "arn:",
-        "arn:aws",
-        "arn:aws:kms:us-east-1:111122223333",
-        "arn:aws:s3:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:gcp:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:US-EAST-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms::111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:us-east-1:11112222333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:us-east-1:1111222233334:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:us-east-1:111122223333:key/not-a-key",
-        "arn:aws:kms:us-east-1:111122223333:key/",
-        "arn:aws:kms:us-east-1:111122223333:grant/1234",
-        "arn:aws:kms:us-east-1:111122223333:alias/",
-        "arn:aws:kms:us-east-1:111122223333:alias/bad name",
-        "arn:aws:kms:us-east-1:111122223333:1234abcd-12ab-34cd-56ef-1234567890ab",
-    ] {
+    for &bad in MALFORMED_KEY_ARNS {
         assert_eq!(
             err(ctx().resolve_for_import(bad)),
             ("InvalidArnException", format!("Invalid arn {bad}")),
@@ -165,11 +140,7 @@ fn malformed_arns_are_invalid_arn() {
 
 #[test]
 fn key_arns_of_other_accounts_regions_or_partitions_do_not_exist() {
-    for foreign in [
-        "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws-cn:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    ] {
+    for &foreign in FOREIGN_KEY_ARNS {
         let want = (
             "NotFoundException",
             format!("Key '{foreign}' does not exist"),

@@ -3,28 +3,9 @@
 //! HMAC, signature and RSAES-OAEP tests run on it). Fixtures are in `tests/data/material/`
 //! (see its README).
 
-use std::path::PathBuf;
-
-use kms_import::{AwsName, Error, KeyMaterial, KeySpec, ValidatedMaterial, validate_material};
+use kms_import::{AwsName, Error, KeySpec, ValidatedMaterial};
+use kms_import_testkit::material::{fixture, valid, validate};
 use proptest::prelude::*;
-
-fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/material")
-        .join(name)
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
-
-fn validate(spec: KeySpec, bytes: &[u8]) -> Result<ValidatedMaterial, Error> {
-    validate_material(spec, &KeyMaterial::new(bytes.to_vec()))
-}
-
-fn valid(spec: KeySpec, name: &str) -> ValidatedMaterial {
-    validate(spec, &fixture(name)).unwrap_or_else(|e| panic!("{name} as {spec}: {e}"))
-}
 
 /// Every reason text the crate may put after "…for key spec X: ".
 const REASONS: &[&str] = &[

@@ -11,9 +11,6 @@
 //! ```
 #![cfg(all(target_os = "linux", not(debug_assertions)))]
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-
 use kms_import::WrappingKeyPool;
 use kms_import::{
     CommitmentKey, CommitmentKeys, KeyMaterial, KeySpec, Origin, WrappingAlgorithm,
@@ -27,6 +24,7 @@ use kms_import::{
 use kms_import::{KeyContext, KeyId};
 use kms_import::{SealingKey, SealingKeys};
 use kms_import::{WrapPolicy, WrappingPrivateKey, WrappingPublicKey};
+use kms_import_testkit::memory_scan::{self, Scanner};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use time::{Duration, OffsetDateTime};
@@ -36,10 +34,7 @@ const MARKER_LEN: usize = 32;
 /// The marker's bytes, one at a time, from a fixed generator: the test never holds the marker
 /// anywhere except in the buffer it hands to the library.
 fn marker_byte(i: usize) -> u8 {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ (i as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 31;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    (x >> 40) as u8
+    memory_scan::marker_byte(0x9e37_79b9_7f4a_7c15, i)
 }
 
 /// A fresh heap buffer holding the marker.
@@ -49,97 +44,6 @@ fn marker() -> Vec<u8> {
         v.push(marker_byte(i));
     }
     v
-}
-
-/// Counts the places in readable memory where the marker lies, without ever writing the marker
-/// into memory: each candidate is compared byte by byte against the generator.
-struct Scanner {
-    buf: Vec<u8>,
-    /// Where the last scan found the marker (region name and offset), for failure messages.
-    places: Vec<String>,
-    /// The marker's bytes inverted: what the scanner keeps in memory instead of the marker.
-    inverted: [u8; MARKER_LEN],
-}
-
-impl Scanner {
-    fn new() -> Scanner {
-        let mut inverted = [0u8; MARKER_LEN];
-        for (i, b) in inverted.iter_mut().enumerate() {
-            *b = !marker_byte(i);
-        }
-        Scanner {
-            buf: vec![0u8; 1 << 20],
-            places: Vec::new(),
-            inverted,
-        }
-    }
-
-    fn count(&mut self) -> usize {
-        let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
-        let mut mem = File::open("/proc/self/mem").expect("/proc/self/mem");
-        let mut found = 0;
-        self.places.clear();
-        for line in maps.lines() {
-            let mut fields = line.split_whitespace();
-            let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
-                continue;
-            };
-            let path = fields.nth(3).unwrap_or("");
-            if !perms.starts_with('r') || path == "[vvar]" || path == "[vsyscall]" {
-                continue;
-            }
-            let Some((start, end)) = range.split_once('-') else {
-                continue;
-            };
-            let start = u64::from_str_radix(start, 16).expect("start");
-            let end = u64::from_str_radix(end, 16).expect("end");
-            let here = self.scan_region(&mut mem, start, end);
-            if here > 0 {
-                let name = if path.is_empty() { "anonymous" } else { path };
-                self.places.push(format!("{here} in {name} ({perms})"));
-            }
-            found += here;
-        }
-        found
-    }
-
-    fn scan_region(&mut self, mem: &mut File, start: u64, end: u64) -> usize {
-        let step = (self.buf.len() - MARKER_LEN) as u64;
-        let mut found = 0;
-        let mut at = start;
-        while at < end {
-            let len = ((end - at) as usize).min(self.buf.len());
-            let read = mem
-                .seek(SeekFrom::Start(at))
-                .and_then(|_| mem.read(&mut self.buf[..len]));
-            let Ok(n) = read else { break };
-            if n == 0 {
-                break;
-            }
-            let chunk = &self.buf[..n];
-            let last = n.saturating_sub(MARKER_LEN - 1);
-            // Matches starting in the overlap are counted by the next chunk.
-            let limit = if at + (n as u64) < end {
-                last.min(step as usize)
-            } else {
-                last
-            };
-            for j in 0..limit {
-                if chunk[j] ^ 0xff == self.inverted[0]
-                    && chunk[j..j + MARKER_LEN]
-                        .iter()
-                        .zip(self.inverted.iter())
-                        .all(|(b, inv)| b ^ 0xff == *inv)
-                {
-                    found += 1;
-                }
-            }
-            self.buf.iter_mut().for_each(|b| *b = 0);
-            std::hint::black_box(&self.buf);
-            at += step;
-        }
-        found
-    }
 }
 
 fn data(name: &str) -> Vec<u8> {
@@ -164,7 +68,7 @@ fn wrap_marker(public_key: &[u8], rng: &mut ChaCha20Rng) -> Vec<u8> {
 
 #[test]
 fn no_copy_of_the_material_survives_its_deletion_or_the_drop() {
-    let mut scanner = Scanner::new();
+    let mut scanner = Scanner::from_generator(MARKER_LEN, marker_byte);
     assert_eq!(
         scanner.count(),
         0,
@@ -212,7 +116,7 @@ fn no_copy_of_the_material_survives_its_deletion_or_the_drop() {
     let mut counts = Vec::new();
     let mut look = |scanner: &mut Scanner, when: &str| {
         let n = scanner.count();
-        counts.push(format!("{when}: {n} {:?}", scanner.places));
+        counts.push(format!("{when}: {n} {:?}", scanner.places()));
         n
     };
     let after_wrap = look(&mut scanner, "after validate_material and wrap");

@@ -6,7 +6,6 @@
 //! secret bytes as lowercase or uppercase hex, as a decimal byte list, or as base64.
 #![cfg(feature = "serde")]
 
-use base64ct::{Base64, Encoding};
 use kms_import::CheckedMaterial;
 use kms_import::DisabledImportPolicy;
 use kms_import::WrappingKeyPool;
@@ -20,8 +19,9 @@ use kms_import::{ImportKeyMaterialRequest, ImportService};
 use kms_import::{KeyContext, KeyId};
 use kms_import::{SealingKey, SealingKeyId, SealingKeys};
 use kms_import::{WrapPolicy, WrappingPrivateKey};
+use kms_import_testkit::secrets::{assert_hides, assert_hides_debug, random_secret};
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use time::{Duration, OffsetDateTime};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -38,54 +38,6 @@ fn context() -> KeyContext {
 fn data(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn random_secret(rng: &mut ChaCha20Rng, len: usize) -> Vec<u8> {
-    let mut v = vec![0u8; len];
-    rng.fill_bytes(&mut v);
-    v
-}
-
-/// The forms a secret could take in text: hex (both cases), decimal byte lists and base64, of
-/// the whole secret and of windows from its start, middle and end.
-fn renderings(secret: &[u8]) -> Vec<String> {
-    assert!(secret.len() >= 12, "secret too short to search for");
-    let mut out = Vec::new();
-    let n = secret.len();
-    let windows = [
-        &secret[..12],
-        &secret[n / 2 - 6..n / 2 + 6],
-        &secret[n - 12..],
-    ];
-    for w in windows {
-        let hex: String = w.iter().map(|b| format!("{b:02x}")).collect();
-        out.push(hex.to_uppercase());
-        out.push(hex);
-        let dec: Vec<String> = w[..4].iter().map(|b| b.to_string()).collect();
-        out.push(dec.join(", "));
-        out.push(Base64::encode_string(w));
-    }
-    let full = Base64::encode_string(secret);
-    let m = full.len() / 2;
-    out.push(full[m - 8..m + 8].to_owned());
-    out.push(full[..16].to_owned());
-    out
-}
-
-#[track_caller]
-fn assert_hides(text: &str, secret: &[u8], what: &str) {
-    for r in renderings(secret) {
-        assert!(
-            !text.contains(&r),
-            "{what} shows the secret as {r:?}: {text}"
-        );
-    }
-}
-
-#[track_caller]
-fn assert_hides_debug<T: std::fmt::Debug>(value: &T, secret: &[u8], what: &str) {
-    assert_hides(&format!("{value:?}"), secret, what);
-    assert_hides(&format!("{value:#?}"), secret, what);
 }
 
 #[track_caller]

@@ -1,21 +1,12 @@
 //! Aliases and the `KeyId` forms that may name one: parsing, AWS's errors and messages, and
 //! resolution against the server's context (the key-only forms are kms-import's).
 
-use kms_import::{KeyArn, KeyContext, KeyId};
+use kms_import::{KeyArn, KeyId};
 use kms_import_server::alias::{AliasArn, AliasContext, AliasName, KeyIdentifier, ResolvedKeyRef};
-
-const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
-const MRK: &str = "mrk-1234abcd12ab34cd56ef1234567890ab";
-const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-
-fn ctx() -> KeyContext {
-    KeyContext::new("aws", "us-east-1", "111122223333").unwrap()
-}
-
-fn err(r: Result<impl std::fmt::Debug, kms_import::Error>) -> (&'static str, String) {
-    let e = r.unwrap_err();
-    (e.code(), e.message())
-}
+use kms_import_testkit::key_ids::{
+    FOREIGN_KEY_ARNS, KEY_ARN as ARN, KEY_ID as ID, MALFORMED_KEY_ARNS, MULTI_REGION_KEY_ID as MRK,
+    code_and_message as err, context as ctx,
+};
 
 #[test]
 fn canonical_forms_round_trip_through_display() {
@@ -183,34 +174,14 @@ fn identifier_errors_match_the_key_only_resolution() {
 fn alias_resolution_answers_malformed_and_foreign_input_as_key_resolution_does() {
     let want = err(ctx().resolve_for_import(&"a".repeat(2049)));
     assert_eq!(err(ctx().resolve_any(&"a".repeat(2049))), want);
-    for bad in [
-        "arn:",
-        "arn:aws",
-        "arn:aws:kms:us-east-1:111122223333",
-        "arn:aws:s3:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:gcp:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:US-EAST-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms::111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:us-east-1:11112222333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:us-east-1:1111222233334:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:us-east-1:111122223333:key/not-a-key",
-        "arn:aws:kms:us-east-1:111122223333:key/",
-        "arn:aws:kms:us-east-1:111122223333:grant/1234",
-        "arn:aws:kms:us-east-1:111122223333:alias/",
-        "arn:aws:kms:us-east-1:111122223333:alias/bad name",
-        "arn:aws:kms:us-east-1:111122223333:1234abcd-12ab-34cd-56ef-1234567890ab",
-    ] {
+    for &bad in MALFORMED_KEY_ARNS {
         assert_eq!(
             err(ctx().resolve_any(bad)),
             ("InvalidArnException", format!("Invalid arn {bad}")),
             "{bad}"
         );
     }
-    for foreign in [
-        "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws-cn:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    ] {
+    for &foreign in FOREIGN_KEY_ARNS {
         assert_eq!(
             err(ctx().resolve_any(foreign)),
             (

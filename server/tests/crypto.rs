@@ -5,36 +5,14 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use kms_import::{Error, KeyMaterial, KeySpec, ValidatedMaterial, validate_material};
+use kms_import::{Error, KeySpec};
 use kms_import_server::crypto::MaterialCrypto;
 use kms_import_server::names::{
     EncryptionAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
 };
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use kms_import_testkit::material::{fixture_path, valid, validate};
+use kms_import_testkit::rng;
 use sha2::{Digest, Sha256, Sha384, Sha512};
-
-fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/material")
-        .join(name)
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
-
-fn validate(spec: KeySpec, bytes: &[u8]) -> Result<ValidatedMaterial, Error> {
-    validate_material(spec, &KeyMaterial::new(bytes.to_vec()))
-}
-
-fn valid(spec: KeySpec, name: &str) -> ValidatedMaterial {
-    validate(spec, &fixture(name)).unwrap_or_else(|e| panic!("{name} as {spec}: {e}"))
-}
-
-fn rng(seed: u64) -> ChaCha20Rng {
-    ChaCha20Rng::seed_from_u64(seed)
-}
 
 // ---------------------------------------------------------------------------------------------
 // HMAC use.

@@ -10,13 +10,13 @@
 //! ```
 #![cfg(all(target_os = "linux", not(debug_assertions)))]
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use base64ct::{Base64, Encoding};
 use kms_import_server::args::Args;
+use kms_import_testkit::memory_scan::{self, Scanner};
 use zeroize::Zeroize;
 
 const MARKER_LEN: usize = 32;
@@ -24,103 +24,7 @@ const MARKER_LEN: usize = 32;
 /// The marker's bytes, one at a time, from a fixed generator: the test never holds the raw
 /// marker except in buffers it wipes.
 fn marker_byte(i: usize) -> u8 {
-    let mut x = 0x5851_f42d_4c95_7f2du64 ^ (i as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 31;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    (x >> 40) as u8
-}
-
-/// Scans readable memory for a needle it keeps only inverted.
-struct Scanner {
-    buf: Vec<u8>,
-    places: Vec<String>,
-    inverted: Vec<u8>,
-}
-
-impl Scanner {
-    fn new(inverted: Vec<u8>) -> Scanner {
-        Scanner {
-            buf: vec![0u8; 1 << 20],
-            places: Vec::new(),
-            inverted,
-        }
-    }
-
-    fn count(&mut self) -> usize {
-        let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
-        let mut mem = File::open("/proc/self/mem").expect("/proc/self/mem");
-        let mut found = 0;
-        self.places.clear();
-        for line in maps.lines() {
-            let mut fields = line.split_whitespace();
-            let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
-                continue;
-            };
-            let path = fields.nth(3).unwrap_or("");
-            if !perms.starts_with('r') || path == "[vvar]" || path == "[vsyscall]" {
-                continue;
-            }
-            let Some((start, end)) = range.split_once('-') else {
-                continue;
-            };
-            let start = u64::from_str_radix(start, 16).expect("start");
-            let end = u64::from_str_radix(end, 16).expect("end");
-            let here = self.scan_region(&mut mem, start, end);
-            if here > 0 {
-                let name = if path.is_empty() { "anonymous" } else { path };
-                self.places.push(format!("{here} in {name} ({perms})"));
-            }
-            found += here;
-        }
-        found
-    }
-
-    fn scan_region(&mut self, mem: &mut File, start: u64, end: u64) -> usize {
-        let len_needle = self.inverted.len();
-        let step = (self.buf.len() - len_needle) as u64;
-        let mut found = 0;
-        let mut at = start;
-        while at < end {
-            let len = ((end - at) as usize).min(self.buf.len());
-            let read = mem
-                .seek(SeekFrom::Start(at))
-                .and_then(|_| mem.read(&mut self.buf[..len]));
-            let Ok(n) = read else { break };
-            if n == 0 {
-                break;
-            }
-            let chunk = &self.buf[..n];
-            let last = n.saturating_sub(len_needle - 1);
-            let limit = if at + (n as u64) < end {
-                last.min(step as usize)
-            } else {
-                last
-            };
-            for j in 0..limit {
-                if chunk[j] ^ 0xff == self.inverted[0]
-                    && chunk[j..j + len_needle]
-                        .iter()
-                        .zip(self.inverted.iter())
-                        .all(|(b, inv)| b ^ 0xff == *inv)
-                {
-                    found += 1;
-                }
-            }
-            self.buf.iter_mut().for_each(|b| *b = 0);
-            std::hint::black_box(&self.buf);
-            at += step;
-        }
-        found
-    }
-
-    /// Whether `hay` holds the needle (compared through the inverted copy).
-    fn holds(&self, hay: &[u8]) -> bool {
-        hay.windows(self.inverted.len()).any(|w| {
-            w.iter()
-                .zip(self.inverted.iter())
-                .all(|(b, inv)| b ^ 0xff == *inv)
-        })
-    }
+    memory_scan::marker_byte(0x5851_f42d_4c95_7f2d, i)
 }
 
 /// The raw marker and its base64 text, each inverted; every intermediate is wiped.
@@ -243,8 +147,8 @@ fn round_trip(addr: SocketAddr, b64_scanner: &Scanner) {
 #[test]
 fn no_copy_of_a_plaintext_survives_encrypt_and_decrypt_over_http() {
     let (raw_inv, b64_inv) = needles();
-    let mut raw = Scanner::new(raw_inv);
-    let mut b64 = Scanner::new(b64_inv);
+    let mut raw = Scanner::from_inverted(raw_inv);
+    let mut b64 = Scanner::from_inverted(b64_inv);
     assert_eq!(
         raw.count(),
         0,
@@ -262,11 +166,11 @@ fn no_copy_of_a_plaintext_survives_encrypt_and_decrypt_over_http() {
     std::thread::sleep(Duration::from_millis(300));
 
     let raw_left = raw.count();
-    let raw_places = raw.places.clone();
+    let raw_places = raw.places().to_vec();
     let b64_left = b64.count();
     eprintln!(
         "raw marker copies: {raw_left} {raw_places:?}; base64 copies: {b64_left} {:?}",
-        b64.places
+        b64.places()
     );
     assert_eq!(raw_left, 0, "raw plaintext left in memory: {raw_places:?}");
     // One base64 copy may stay in a buffer the server cannot reach (hyper's connection read
@@ -274,6 +178,6 @@ fn no_copy_of_a_plaintext_survives_encrypt_and_decrypt_over_http() {
     assert!(
         b64_left <= 1,
         "base64 plaintext left in memory: {:?}",
-        b64.places
+        b64.places()
     );
 }

@@ -1,12 +1,18 @@
 //! Test support shared by the kms-import workspace: the fuzz harness behind the cargo-fuzz
-//! targets (and their corpus replay under `cargo test`), deterministic RNGs, and fresh key
-//! material of every importable key spec.
+//! targets (and their corpus replay under `cargo test`), deterministic RNGs, fresh key
+//! material of every importable key spec and the material fixtures, key identifiers for the
+//! resolution tests, the checks that no secret shows in a text, and (on Linux) the scan of the
+//! process memory for stray copies of a secret.
 //!
 //! Not published and not for production: every function here may panic on a broken fixture.
 #![forbid(unsafe_code)]
 
 pub mod fuzz;
+pub mod key_ids;
 pub mod material;
+#[cfg(target_os = "linux")]
+pub mod memory_scan;
+pub mod secrets;
 
 pub use fuzz::rng;
 

@@ -1,7 +1,10 @@
-//! Fresh key material of the kind each key spec takes, for the examples: raw bytes for
-//! symmetric and HMAC keys, PKCS#8 DER for RSA and ECC keys.
+//! Key material: fresh material of the kind each key spec takes, for the examples (raw bytes
+//! for symmetric and HMAC keys, PKCS#8 DER for RSA and ECC keys), and the material fixtures of
+//! `tests/data/material/` (described in its README) with their validation, for the tests.
 
-use kms_import::{Error, KeyMaterial, KeySpec};
+use std::path::PathBuf;
+
+use kms_import::{Error, KeyMaterial, KeySpec, ValidatedMaterial, validate_material};
 use p256::elliptic_curve::Generate;
 use rand_core::CryptoRng;
 use rsa::pkcs8::EncodePrivateKey;
@@ -39,4 +42,26 @@ pub fn generate_material(spec: KeySpec, rng: &mut dyn CryptoRng) -> Result<KeyMa
         }
     };
     Ok(KeyMaterial::new(bytes))
+}
+
+/// The path of the material fixture `name` (a file of `tests/data/material/`).
+pub fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/material")
+        .join(name)
+}
+
+/// The bytes of the material fixture `name`. Panics when it cannot be read.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// `bytes` validated as material for `spec`.
+pub fn validate(spec: KeySpec, bytes: &[u8]) -> Result<ValidatedMaterial, Error> {
+    validate_material(spec, &KeyMaterial::new(bytes.to_vec()))
+}
+
+/// The material fixture `name`, validated for `spec`. Panics when validation refuses it.
+pub fn valid(spec: KeySpec, name: &str) -> ValidatedMaterial {
+    validate(spec, &fixture(name)).unwrap_or_else(|e| panic!("{name} as {spec}: {e}"))
 }
