@@ -4,6 +4,7 @@
 # the openssl CLI. Needs python3 (with venv and pip), openssl and a Rust toolchain.
 #
 #   tests/run_e2e.sh
+#   KMS_IMPORT_SERVER_BIN=target/release/kms-import-server tests/run_e2e.sh   # a binary built already
 #
 # Exits non-zero when any check fails.
 set -euo pipefail
@@ -15,8 +16,13 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/requirements-e2e.txt
 
-cargo build --release -p kms-import-server
-server=target/release/kms-import-server
+if [ -n "${KMS_IMPORT_SERVER_BIN:-}" ]; then
+  server=$KMS_IMPORT_SERVER_BIN
+  [ -x "$server" ] || { echo "KMS_IMPORT_SERVER_BIN=$server is not an executable" >&2; exit 2; }
+else
+  cargo build --release -p kms-import-server
+  server=target/release/kms-import-server
+fi
 
 export PATH="$PWD/$venv/bin:$PATH"
 status=0
