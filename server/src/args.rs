@@ -40,8 +40,13 @@ pub struct Args {
     /// Threads that generate wrapping keys (refills and pool misses); 0 means one per core.
     #[arg(long = "pool-workers", value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=256), help_heading = "Wrapping-key pool")]
     pub pool_workers: u16,
-    /// Scheduling niceness of those threads on Linux (0 to 19; 0 leaves them at the server's
-    /// priority): key generation yields the CPU to request handling.
+    /// How those threads yield the CPU to request handling on Linux: `idle` runs them in the
+    /// SCHED_IDLE class (a waking request takes the CPU from them at once); `nice` runs them at
+    /// the niceness --pool-nice. Where SCHED_IDLE cannot be set, --pool-nice applies.
+    #[arg(long = "pool-scheduling", value_name = "CLASS", value_enum, default_value_t = crate::pool::PoolScheduling::Idle, help_heading = "Wrapping-key pool")]
+    pub pool_scheduling: crate::pool::PoolScheduling,
+    /// Scheduling niceness of those threads under `--pool-scheduling nice` on Linux (0 to 19;
+    /// 0 leaves them at the server's priority).
     #[arg(long = "pool-nice", value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=19), help_heading = "Wrapping-key pool")]
     pub pool_nice: u8,
     /// GetParametersForImport requests that may wait for a key generated on a pool miss

@@ -54,6 +54,7 @@ mod store;
 mod tags;
 pub mod wire;
 
+pub use pool::PoolScheduling;
 pub use secrets::generate_file as generate_secrets_file;
 pub use store::StoreSpec;
 
@@ -176,7 +177,11 @@ pub async fn run(args: Args) -> Result<(), String> {
         Pool::os_generator(),
     ));
     let workers = pool
-        .start_workers(usize::from(args.pool_workers), args.pool_nice)
+        .start_workers(
+            usize::from(args.pool_workers),
+            args.pool_scheduling,
+            args.pool_nice,
+        )
         .map_err(|e| {
             format!("cannot start the key-generation threads: {e} (try fewer --pool-workers)")
         })?;

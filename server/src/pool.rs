@@ -69,10 +69,36 @@ pub(crate) struct Pool {
     generate: Box<Generate>,
 }
 
+/// How the key-generation threads give way to request handling (`--pool-scheduling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PoolScheduling {
+    /// Linux's SCHED_IDLE class: the threads run only on CPU time nothing else wants, and a
+    /// request thread that wakes up takes the CPU from them at once.
+    Idle,
+    /// The normal class at the niceness `--pool-nice` (0 leaves them at the server's priority).
+    Nice,
+}
+
 /// Lowers the calling thread's scheduling priority, so that key generation yields the CPU to
-/// request handling.
+/// request handling. Under SCHED_IDLE a request thread preempts key generation as soon as it
+/// wakes; a positive niceness only shares the CPU unevenly, so a request can still wait out a
+/// scheduler slice of a key-generation thread.
 #[cfg(target_os = "linux")]
-fn lower_priority(nice: u8) {
+fn lower_priority(scheduling: PoolScheduling, nice: u8) {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    if scheduling == PoolScheduling::Idle {
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        match set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle) {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(
+                error = ?e,
+                "cannot move a key-generation thread to SCHED_IDLE; using --pool-nice instead"
+            ),
+        }
+    }
     if nice == 0 {
         return;
     }
@@ -84,7 +110,7 @@ fn lower_priority(nice: u8) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority(_nice: u8) {}
+fn lower_priority(_scheduling: PoolScheduling, _nice: u8) {}
 
 /// The answer to a request whose wrapping key could not be had in time.
 fn unavailable() -> KmsError {
@@ -124,10 +150,12 @@ impl Pool {
         })
     }
 
-    /// Starts `n` worker threads (0: one per core), each at niceness `nice` (Linux only).
+    /// Starts `n` worker threads (0: one per core), each scheduled below request handling as
+    /// `scheduling` and `nice` say (Linux only).
     pub(crate) fn start_workers(
         self: &Arc<Self>,
         n: usize,
+        scheduling: PoolScheduling,
         nice: u8,
     ) -> std::io::Result<Vec<JoinHandle<()>>> {
         let n = if n == 0 {
@@ -141,7 +169,7 @@ impl Pool {
                 std::thread::Builder::new()
                     .name(format!("pool-worker-{i}"))
                     .spawn(move || {
-                        lower_priority(nice);
+                        lower_priority(scheduling, nice);
                         pool.work_forever();
                     })
             })
@@ -282,6 +310,37 @@ impl Pool {
 
 #[cfg(test)]
 mod tests {
+
+    /// The scheduling policy (field 41) and niceness (field 19) of the calling thread, from
+    /// /proc/thread-self/stat.
+    #[cfg(target_os = "linux")]
+    fn own_policy_and_nice() -> (u32, i32) {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let rest: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .collect();
+        (rest[41 - 3].parse().unwrap(), rest[19 - 3].parse().unwrap())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn key_generation_threads_run_in_the_idle_class_or_at_the_given_niceness() {
+        const SCHED_OTHER: u32 = 0;
+        const SCHED_IDLE: u32 = 5;
+        let in_thread = |scheduling, nice| {
+            std::thread::spawn(move || {
+                lower_priority(scheduling, nice);
+                own_policy_and_nice()
+            })
+            .join()
+            .unwrap()
+        };
+        assert_eq!(in_thread(PoolScheduling::Idle, 10).0, SCHED_IDLE);
+        assert_eq!(in_thread(PoolScheduling::Nice, 10), (SCHED_OTHER, 10));
+        let (policy, nice) = own_policy_and_nice();
+        assert_eq!(in_thread(PoolScheduling::Nice, 0), (policy, nice));
+    }
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
@@ -318,7 +377,7 @@ mod tests {
     #[test]
     fn workers_fill_the_pool_to_its_target_and_no_further() {
         let pool = Arc::new(Pool::new((2, 0, 0), 4, StdDuration::from_secs(30), real()));
-        let workers = pool.start_workers(2, 0).unwrap();
+        let workers = pool.start_workers(2, PoolScheduling::Nice, 0).unwrap();
         let deadline = Instant::now() + StdDuration::from_secs(60);
         while pool.ready(WrappingKeySpec::Rsa2048) < 2 && Instant::now() < deadline {
             std::thread::sleep(StdDuration::from_millis(20));
@@ -334,7 +393,7 @@ mod tests {
     #[test]
     fn a_miss_is_served_by_a_worker() {
         let pool = Arc::new(Pool::new((0, 0, 0), 4, StdDuration::from_secs(60), real()));
-        let workers = pool.start_workers(1, 0).unwrap();
+        let workers = pool.start_workers(1, PoolScheduling::Nice, 0).unwrap();
         let key = pool.take(WrappingKeySpec::Rsa2048).unwrap();
         assert_eq!(key.spec(), WrappingKeySpec::Rsa2048);
         pool.stop();
@@ -373,7 +432,7 @@ mod tests {
             "DependencyTimeoutException"
         );
         // ...and the key made for it afterwards serves the next request from the pool.
-        let workers = pool.start_workers(1, 0).unwrap();
+        let workers = pool.start_workers(1, PoolScheduling::Nice, 0).unwrap();
         open(&gate);
         let deadline = Instant::now() + StdDuration::from_secs(60);
         while pool.ready(WrappingKeySpec::Rsa2048) < 1 && Instant::now() < deadline {
@@ -402,7 +461,7 @@ mod tests {
                 Arc::new(AtomicUsize::new(0)),
             ),
         ));
-        let workers = pool.start_workers(1, 0).unwrap();
+        let workers = pool.start_workers(1, PoolScheduling::Nice, 0).unwrap();
         let waiter = {
             let pool = Arc::clone(&pool);
             std::thread::spawn(move || pool.take(WrappingKeySpec::Rsa2048))
@@ -444,7 +503,7 @@ mod tests {
             found
         }
         let pool = Arc::new(Pool::new((0, 0, 0), 1, StdDuration::from_secs(1), real()));
-        let workers = pool.start_workers(1, 7).unwrap();
+        let workers = pool.start_workers(1, PoolScheduling::Nice, 7).unwrap();
         let deadline = Instant::now() + StdDuration::from_secs(30);
         while !niceness_of_pool_workers().contains(&7) {
             assert!(Instant::now() < deadline, "no worker at niceness 7");

@@ -446,6 +446,7 @@ fn help_documents_every_flag() {
         "--pool-rsa-3072",
         "--pool-rsa-4096",
         "--pool-workers",
+        "--pool-scheduling",
         "--pool-nice",
         "--keygen-queue",
         "--keygen-timeout",
