@@ -14,6 +14,8 @@ pub(crate) trait RingKey {
     type Id: Copy + PartialEq + fmt::Display + fmt::Debug;
     /// How the set is named in messages: `sealing`, `storage`, `commitment`.
     const SET: &'static str;
+    /// The same, at the start of a sentence: `Sealing`, `Storage`, `Commitment`.
+    const SET_TITLE: &'static str;
     /// How the id is named in messages: `id`, `version`.
     const ID_NAME: &'static str;
 
@@ -100,7 +102,6 @@ impl<K: RingKey> KeyRing<K> {
 
     /// The key named by `id` as read from untrusted bytes. Every key is compared, so the time
     /// taken does not depend on which key matched.
-    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
     pub(crate) fn find(&self, id: &[u8]) -> Option<&K> {
         let mut found = None;
         for key in self.keys() {
@@ -113,17 +114,11 @@ impl<K: RingKey> KeyRing<K> {
 
     fn refuse_duplicate(&self, id: K::Id) -> Result<(), Error> {
         if self.get(id).is_some() {
-            let set = K::SET;
-            let mut first = set.chars();
-            let capital: String = first
-                .next()
-                .map(|c| c.to_ascii_uppercase())
-                .into_iter()
-                .chain(first)
-                .collect();
             return Err(Error::Validation(format!(
-                "{capital} key {} {id} is already in the {set} key set.",
-                K::ID_NAME
+                "{} key {} {id} is already in the {} key set.",
+                K::SET_TITLE,
+                K::ID_NAME,
+                K::SET
             )));
         }
         Ok(())

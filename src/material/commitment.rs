@@ -112,6 +112,7 @@ pub struct CommitmentKeys {
 impl RingKey for CommitmentKey {
     type Id = u32;
     const SET: &'static str = "commitment";
+    const SET_TITLE: &'static str = "Commitment";
     const ID_NAME: &'static str = "version";
 
     fn ring_id(&self) -> u32 {

@@ -136,6 +136,7 @@ pub struct StorageKeys {
 impl RingKey for StorageKey {
     type Id = StorageKeyId;
     const SET: &'static str = "storage";
+    const SET_TITLE: &'static str = "Storage";
     const ID_NAME: &'static str = "id";
 
     fn ring_id(&self) -> StorageKeyId {

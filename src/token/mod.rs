@@ -227,6 +227,7 @@ pub struct SealingKeys {
 impl RingKey for SealingKey {
     type Id = SealingKeyId;
     const SET: &'static str = "sealing";
+    const SET_TITLE: &'static str = "Sealing";
     const ID_NAME: &'static str = "id";
 
     fn ring_id(&self) -> SealingKeyId {
