@@ -141,3 +141,62 @@ impl<K: RingKey> KeyRing<K> {
         d.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::error::Error;
+    use crate::material::{CommitmentKey, CommitmentKeys};
+    use crate::token::{SealingKey, SealingKeyId, SealingKeys};
+
+    fn sealing(id: u8) -> SealingKey {
+        SealingKey::from_bytes(SealingKeyId::from_bytes([id; 8]), [id; 32])
+    }
+
+    #[test]
+    fn each_set_refuses_a_duplicate_id_in_its_own_words_and_stays_as_it_was() {
+        let mut set = SealingKeys::new(sealing(1));
+        assert_eq!(
+            set.rotate(sealing(1)),
+            Err(Error::Validation(
+                "Sealing key id 0101010101010101 is already in the sealing key set.".into()
+            ))
+        );
+        assert_eq!(set.current().id(), sealing(1).id());
+        assert!(set.previous().is_empty());
+
+        let mut set = CommitmentKeys::new(CommitmentKey::from_bytes(3, [3; 32]));
+        assert_eq!(
+            set.rotate(CommitmentKey::from_bytes(3, [4; 32])),
+            Err(Error::Validation(
+                "Commitment key version 3 is already in the commitment key set.".into()
+            ))
+        );
+        assert_eq!(set.current().version(), 3);
+    }
+
+    #[test]
+    fn rotation_keeps_the_newest_previous_keys_up_to_the_limit() {
+        let mut set = SealingKeys::new(sealing(1));
+        for id in 2..=5 {
+            set.rotate(sealing(id)).unwrap();
+        }
+        assert_eq!(set.current().id(), sealing(5).id());
+        let previous: Vec<_> = set.previous().iter().map(SealingKey::id).collect();
+        assert_eq!(previous, [sealing(4).id(), sealing(3).id()]);
+        assert_eq!(
+            SealingKeys::with_previous(sealing(1), vec![sealing(2), sealing(3), sealing(4)], 2)
+                .unwrap_err(),
+            Error::Validation(
+                "A sealing key set keeps at most 2 previous keys; 3 were given.".into()
+            )
+        );
+        // Commitment keys are never dropped: an id made with one stays stored.
+        let mut set = CommitmentKeys::new(CommitmentKey::from_bytes(1, [1; 32]));
+        for version in 2..=6 {
+            set.rotate(CommitmentKey::from_bytes(version, [1; 32]))
+                .unwrap();
+        }
+        assert_eq!(set.previous().len(), 5);
+        assert!(set.get(1).is_some() && set.get(7).is_none());
+    }
+}
