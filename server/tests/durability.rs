@@ -269,6 +269,47 @@ fn postgres_store_survives_kill_9_with_every_acknowledged_change() {
     assert_no_material_in(&all, &ledger);
 }
 
+/// SIGTERM after traffic: the server answers what is in flight, closes its database
+/// connections and exits 0, without a panic on the way (a PostgreSQL connection closes with a
+/// blocking call, which must not run on a thread that drives the server's tasks).
+fn sigterm_after_traffic_exits_0_without_a_panic(store: &str, scratch: &Scratch) {
+    let secrets = secrets_file(scratch);
+    let account = random_account();
+    let mut server = Server::start(store, Some(&secrets), &account, scratch.path("t.log"));
+    // Several clients at once, so that the store holds several open connections.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..25 {
+                    let key = server.ok("CreateKey", json!({}));
+                    let id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+                    server.ok("DescribeKey", json!({ "KeyId": id }));
+                }
+            });
+        }
+    });
+    let status = server.terminate();
+    let log = server.log_text();
+    assert!(status.success(), "exit status {status:?}: {log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn sigterm_on_sqlite_after_traffic_exits_0_without_a_panic() {
+    let scratch = Scratch::new("sqlite-term");
+    let store = format!("sqlite:{}", scratch.path("kms.db").display());
+    sigterm_after_traffic_exits_0_without_a_panic(&store, &scratch);
+}
+
+#[test]
+fn sigterm_on_postgres_after_traffic_exits_0_without_a_panic() {
+    let Some(url) = postgres_url("sigterm_on_postgres_after_traffic_exits_0_without_a_panic")
+    else {
+        return;
+    };
+    sigterm_after_traffic_exits_0_without_a_panic(&url, &Scratch::new("pg-term"));
+}
+
 #[test]
 fn a_durable_store_refuses_to_start_without_secrets_and_says_how_to_make_them() {
     let scratch = Scratch::new("no-secrets");

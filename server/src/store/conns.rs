@@ -69,6 +69,14 @@ impl<C> Conns<C> {
         out
     }
 
+    /// Takes every idle connection out (to close them where closing is allowed).
+    pub(crate) fn take_idle(&self) -> Vec<C> {
+        let mut state = lock(&self.state);
+        let idle = std::mem::take(&mut state.idle);
+        state.open -= idle.len();
+        idle
+    }
+
     fn release(&self, conn: Option<C>) {
         let mut state = lock(&self.state);
         match conn {

@@ -55,6 +55,26 @@ pub(crate) struct Postgres {
     conns: Conns<Conn>,
 }
 
+impl Drop for Postgres {
+    /// `postgres::Client` closes its connection with a blocking call into a runtime of its
+    /// own, which panics on a thread that drives tokio tasks; the last reference to the store
+    /// can go with such a task when the server shuts down. The connections are closed on a
+    /// thread of their own instead (and leaked, the process being about to end, if no thread
+    /// can be started).
+    fn drop(&mut self) {
+        let idle = std::mem::ManuallyDrop::new(self.conns.take_idle());
+        if idle.is_empty() {
+            return;
+        }
+        let closing = std::thread::Builder::new()
+            .name("postgres-close".to_owned())
+            .spawn(move || drop(std::mem::ManuallyDrop::into_inner(idle)));
+        if let Ok(closing) = closing {
+            let _ = closing.join();
+        }
+    }
+}
+
 /// A connection and the statements it has prepared (each statement is parsed once per
 /// connection, then only bound and executed).
 pub(crate) struct Conn {
